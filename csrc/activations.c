@@ -1,0 +1,77 @@
+/* Activation functions f and their derivatives f', row-major (rows x cols).
+ * Derivatives are written in terms of A = f(Z), as scikit-learn's DERIVATIVES. */
+#include <math.h>
+
+#include "precision.h"
+
+#if FCN_DOUBLE
+#define EXP exp
+#define TANH tanh
+#else
+#define EXP expf
+#define TANH tanhf
+#endif
+
+/* Sign-split logistic: exp never overflows and no 1 - tiny cancellation. */
+static inline real logistic(real z)
+{
+    if (z >= 0) return 1 / (1 + EXP(-z));
+    real e = EXP(z);
+    return e / (1 + e);
+}
+
+/* Max-subtracted softmax of one row, so exp never overflows. */
+static void softmax_row(real *a, int64_t cols)
+{
+    real max = a[0];
+    for (int64_t j = 1; j < cols; j++)
+        if (a[j] > max) max = a[j];
+    real sum = 0;
+    for (int64_t j = 0; j < cols; j++) {
+        a[j] = EXP(a[j] - max);
+        sum += a[j];
+    }
+    for (int64_t j = 0; j < cols; j++) a[j] /= sum;
+}
+
+void FCN(fcn_activation_forward)(real *A, int64_t rows, int64_t cols, int activation)
+{
+    int64_t n = rows * cols;
+    switch (activation) {
+    case FCN_LOGISTIC:
+        for (int64_t i = 0; i < n; i++) A[i] = logistic(A[i]);
+        break;
+    case FCN_TANH:
+        for (int64_t i = 0; i < n; i++) A[i] = TANH(A[i]);
+        break;
+    case FCN_RELU:
+        /* keeps NaN, as numpy's maximum(Z, 0) does */
+        for (int64_t i = 0; i < n; i++) A[i] = A[i] < 0 ? 0 : A[i];
+        break;
+    case FCN_SOFTMAX:
+        for (int64_t r = 0; r < rows; r++) softmax_row(A + r * cols, cols);
+        break;
+    default: /* FCN_IDENTITY */
+        break;
+    }
+}
+
+void FCN(fcn_activation_backward)(real *delta, const real *A, int64_t rows, int64_t cols,
+                                  int activation)
+{
+    int64_t n = rows * cols;
+    switch (activation) {
+    case FCN_LOGISTIC: /* f' = A (1 - A) */
+        for (int64_t i = 0; i < n; i++) delta[i] = delta[i] * A[i] * (1 - A[i]);
+        break;
+    case FCN_TANH: /* f' = 1 - A^2 */
+        for (int64_t i = 0; i < n; i++) delta[i] *= 1 - A[i] * A[i];
+        break;
+    case FCN_RELU: /* f' = 0 where A == 0, else 1 */
+        for (int64_t i = 0; i < n; i++)
+            if (A[i] == 0) delta[i] = 0;
+        break;
+    default: /* FCN_IDENTITY: f' = 1 */
+        break;
+    }
+}

@@ -1,0 +1,23 @@
+/* One source, two precisions. CMake compiles every kernel file twice, with
+ * FCN_DOUBLE=0 (real is float, names end in _f32) and FCN_DOUBLE=1 (double,
+ * _f64). Kernel files write `real` and `FCN(fcn_name)`. */
+#ifndef FCN_PRECISION_H
+#define FCN_PRECISION_H
+
+#include "fcnet.h"
+
+#if FCN_DOUBLE
+#define FCN_REAL double
+#define FCN(name) name##_f64
+#else
+#define FCN_REAL float
+#define FCN(name) name##_f32
+#endif
+
+typedef FCN_REAL real;
+
+/* Parallelise a loop only when it has at least this many multiply-adds:
+ * below it, waking the thread team costs more than the arithmetic. */
+#define FCN_PARALLEL_MIN_WORK 32768
+
+#endif /* FCN_PRECISION_H */

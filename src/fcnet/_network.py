@@ -1,0 +1,89 @@
+"""The flat parameter block of one network, the views of it users see, and its
+initialisation.
+
+All weights and biases live in one 1-D array, W[1] .. W[L] then b[1] .. b[L]
+(scikit-learn's packing order), so that an optimizer step is one loop over
+one array in C. `coefs_` and `intercepts_` are views of that block in
+scikit-learn's shapes (fan_in, fan_out) and (fan_out,).
+"""
+
+from itertools import pairwise
+
+import numpy as np
+
+
+def weight_shapes(units):
+    """Shapes of W[1] .. W[L] for layer sizes units[0] .. units[L]."""
+    return list(pairwise(units))
+
+
+def n_params(units):
+    """Length of the block: all weights and biases."""
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in weight_shapes(units))
+
+
+def views(params, units):
+    """coefs_ and intercepts_ as views into the block `params`."""
+    coefs, intercepts = [], []
+    start = 0
+    for fan_in, fan_out in weight_shapes(units):
+        coefs.append(params[start : start + fan_in * fan_out].reshape(fan_in, fan_out))
+        start += fan_in * fan_out
+    for fan_out in units[1:]:
+        intercepts.append(params[start : start + fan_out])
+        start += fan_out
+    return coefs, intercepts
+
+
+def pack(coefs, intercepts, dtype):
+    """A new block holding copies of coefs and intercepts."""
+    return np.concatenate([np.ravel(a) for a in [*coefs, *intercepts]]).astype(dtype, copy=False)
+
+
+def units_of(coefs, intercepts):
+    """Layer sizes read off coefs_/intercepts_, which a user may have replaced."""
+    if len(coefs) == 0 or len(coefs) != len(intercepts):
+        raise ValueError("coefs_ and intercepts_ must be non-empty lists of the same length.")
+    units = [np.shape(coefs[0])[0]]
+    for coef, intercept in zip(coefs, intercepts):
+        if np.ndim(coef) != 2 or np.shape(coef)[0] != units[-1]:
+            raise ValueError("coefs_ shapes do not chain: each must be (fan_in, fan_out).")
+        if np.shape(intercept) != (np.shape(coef)[1],):
+            raise ValueError("intercepts_[i] must have shape (coefs_[i].shape[1],).")
+        units.append(np.shape(coef)[1])
+    return units
+
+
+def block_of(coefs, intercepts, dtype):
+    """The block behind coefs and intercepts when they are still its views in
+    order (no copy), else a packed copy: a user may assign them, and
+    unpickling turns views into separate arrays."""
+    units = units_of(coefs, intercepts)
+    arrays = [*coefs, *intercepts]
+    owner = getattr(arrays[0], "base", None)
+    if (
+        isinstance(owner, np.ndarray)
+        and owner.shape == (n_params(units),)
+        and owner.dtype == dtype
+    ):
+        coef_views, intercept_views = views(owner, units)
+        if all(
+            getattr(a, "base", None) is owner
+            and a.__array_interface__ == v.__array_interface__
+            for a, v in zip(arrays, coef_views + intercept_views)
+        ):
+            return owner
+    return pack(coefs, intercepts, dtype)
+
+
+def glorot_uniform(units, activation, random_state, dtype):
+    """Initial block, drawn exactly as scikit-learn's MLP draws it: per layer,
+    W then b from U(-bound, bound) in float64, bound = sqrt(factor / (fan_in +
+    fan_out)), factor 2 for logistic and 6 otherwise (Glorot and Bengio)."""
+    factor = 2.0 if activation == "logistic" else 6.0
+    coefs, intercepts = [], []
+    for fan_in, fan_out in weight_shapes(units):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coefs.append(random_state.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(random_state.uniform(-bound, bound, fan_out))
+    return pack(coefs, intercepts, dtype)
