@@ -67,9 +67,9 @@ void FCN(fcn_activation_backward)(real *delta, const real *A, int64_t rows, int6
     case FCN_TANH: /* f' = 1 - A^2 */
         for (int64_t i = 0; i < n; i++) delta[i] *= 1 - A[i] * A[i];
         break;
-    case FCN_RELU: /* f' = 0 where A == 0, else 1 */
-        for (int64_t i = 0; i < n; i++)
-            if (A[i] == 0) delta[i] = 0;
+    case FCN_RELU: /* f' = 0 where A == 0, else 1; a select, not a branch the
+                    * CPU would mispredict on half the units */
+        for (int64_t i = 0; i < n; i++) delta[i] = A[i] == 0 ? 0 : delta[i];
         break;
     default: /* FCN_IDENTITY: f' = 1 */
         break;

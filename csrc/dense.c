@@ -5,50 +5,98 @@
 
 #include "precision.h"
 
-/* Rows of C one OpenMP task computes; a multiple of the 4-row register block,
- * so each row block is the same whatever the thread count. */
+/* Rows of C one OpenMP task computes: a multiple of TILE_ROWS, so the tiles
+ * are the same whatever the thread count. */
 #define ROWS_PER_TASK 16
 
+/* A register tile of C: TILE_ROWS rows x TILE_COLS columns (two 64-byte
+ * vectors a row), accumulated over all of K before it is stored once. */
+#define TILE_ROWS 4
+#define VEC_LEN ((int64_t)(64 / sizeof(real)))
+#define TILE_COLS (2 * VEC_LEN)
+
+/* Wider vector units, chosen at load time where the platform resolves ifuncs;
+ * the tiles are inlined into each clone and compiled for its vector width. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#define WIDEST_SIMD __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define WIDEST_SIMD
+#endif
+#if defined(__GNUC__)
+#define INLINE_IN_CLONE inline __attribute__((always_inline))
+#else
+#define INLINE_IN_CLONE inline
+#endif
+
+static inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* C[i0:i0+rows, j0:j0+cols] for one tile, rows <= TILE_ROWS, cols <= TILE_COLS.
+ * Each C[i][j] sums its K products in the order k = 0 .. K-1 in whichever
+ * tile and thread computes it: this is what makes results independent of the
+ * thread count. */
+static INLINE_IN_CLONE void matmul_tile(real *restrict C, const real *restrict A, int64_t a_row,
+                               int64_t a_col, const real *restrict B, int64_t i0, int64_t j0,
+                               int64_t rows, int64_t cols, int64_t N, int64_t K)
+{
+    real acc[TILE_ROWS][TILE_COLS] = {{0}};
+    for (int64_t k = 0; k < K; k++) {
+        const real *restrict b = B + k * N + j0;
+        for (int64_t r = 0; r < rows; r++) {
+            const real a = A[(i0 + r) * a_row + k * a_col];
+            for (int64_t c = 0; c < cols; c++) acc[r][c] += a * b[c];
+        }
+    }
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) C[(i0 + r) * N + j0 + c] = acc[r][c];
+}
+
+#if defined(__GNUC__)
+/* A full tile in GCC/Clang vector types, so that its TILE_ROWS x 2 vector
+ * accumulators stay in registers: the same sums, in the same order. */
+typedef real vec __attribute__((vector_size(64), aligned(sizeof(real))));
+
+static INLINE_IN_CLONE void matmul_full_tile(real *restrict C, const real *restrict A,
+                                             int64_t a_row, int64_t a_col,
+                                             const real *restrict B, int64_t i0, int64_t j0,
+                                             int64_t N, int64_t K)
+{
+    vec acc[TILE_ROWS][2] = {{{0}}};
+    for (int64_t k = 0; k < K; k++) {
+        const vec b0 = *(const vec *)(B + k * N + j0);
+        const vec b1 = *(const vec *)(B + k * N + j0 + VEC_LEN);
+        for (int64_t r = 0; r < TILE_ROWS; r++) {
+            const real a = A[(i0 + r) * a_row + k * a_col];
+            acc[r][0] += a * b0;
+            acc[r][1] += a * b1;
+        }
+    }
+    for (int64_t r = 0; r < TILE_ROWS; r++) {
+        *(vec *)(C + (i0 + r) * N + j0) = acc[r][0];
+        *(vec *)(C + (i0 + r) * N + j0 + VEC_LEN) = acc[r][1];
+    }
+}
+#else
+#define matmul_full_tile(C, A, a_row, a_col, B, i0, j0, N, K) \
+    matmul_tile(C, A, a_row, a_col, B, i0, j0, TILE_ROWS, TILE_COLS, N, K)
+#endif
+
 /* C[i0:i1, :] = A(i0:i1, :) @ B, where A(i, k) = A[i * a_row + k * a_col] lets
- * one kernel read A or A.T. C: (M x N), B: (K x N).
- * Each C[i][j] sums its K products in the order k = 0 .. K-1 whichever thread
- * computes it: this is what makes results independent of the thread count. */
+ * one kernel read A or A.T. C: (M x N), B: (K x N). */
+WIDEST_SIMD
 static void matmul_rows(real *restrict C, const real *restrict A, int64_t a_row, int64_t a_col,
                         const real *restrict B, int64_t i0, int64_t i1, int64_t N, int64_t K)
 {
-    int64_t i = i0;
-    for (; i + 4 <= i1; i += 4) { /* four rows of C share each load of a row of B */
-        real *restrict c0 = C + i * N;
-        real *restrict c1 = c0 + N;
-        real *restrict c2 = c1 + N;
-        real *restrict c3 = c2 + N;
-        for (int64_t j = 0; j < N; j++) c0[j] = c1[j] = c2[j] = c3[j] = 0;
-        for (int64_t k = 0; k < K; k++) {
-            const real *restrict b = B + k * N;
-            const real a0 = A[i * a_row + k * a_col];
-            const real a1 = A[(i + 1) * a_row + k * a_col];
-            const real a2 = A[(i + 2) * a_row + k * a_col];
-            const real a3 = A[(i + 3) * a_row + k * a_col];
-            for (int64_t j = 0; j < N; j++) {
-                c0[j] += a0 * b[j];
-                c1[j] += a1 * b[j];
-                c2[j] += a2 * b[j];
-                c3[j] += a3 * b[j];
-            }
-        }
-    }
-    for (; i < i1; i++) {
-        real *restrict c = C + i * N;
-        for (int64_t j = 0; j < N; j++) c[j] = 0;
-        for (int64_t k = 0; k < K; k++) {
-            const real *restrict b = B + k * N;
-            const real a = A[i * a_row + k * a_col];
-            for (int64_t j = 0; j < N; j++) c[j] += a * b[j];
+    for (int64_t i = i0; i < i1; i += TILE_ROWS) {
+        int64_t rows = min_i64(TILE_ROWS, i1 - i);
+        for (int64_t j = 0; j < N; j += TILE_COLS) {
+            int64_t cols = min_i64(TILE_COLS, N - j);
+            if (rows == TILE_ROWS && cols == TILE_COLS)
+                matmul_full_tile(C, A, a_row, a_col, B, i, j, N, K);
+            else
+                matmul_tile(C, A, a_row, a_col, B, i, j, rows, cols, N, K);
         }
     }
 }
-
-static inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 void FCN(fcn_dense_forward)(real *A_out, const real *A_in, const real *W, const real *b,
                             int64_t rows, int64_t fan_in, int64_t fan_out, int activation)

@@ -18,6 +18,6 @@ typedef FCN_REAL real;
 
 /* Parallelise a loop only when it has at least this many multiply-adds:
  * below it, waking the thread team costs more than the arithmetic. */
-#define FCN_PARALLEL_MIN_WORK 32768
+#define FCN_PARALLEL_MIN_WORK (1 << 20)
 
 #endif /* FCN_PRECISION_H */

@@ -15,7 +15,7 @@ import scipy.sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, shuffle
+from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -160,14 +160,18 @@ class _BaseFCNet(BaseEstimator):
         try:
             for _ in range(self.max_iter):
                 if self.shuffle:
-                    # the same call, on the same generator, as scikit-learn
-                    sample_idx = shuffle(sample_idx, random_state=random_state)
+                    # what sklearn.utils.shuffle(sample_idx, random_state) does
+                    # in scikit-learn's MLP, without its validation overhead
+                    permutation = np.arange(n_samples)
+                    random_state.shuffle(permutation)
+                    sample_idx = sample_idx[permutation]
                 summed_loss = _core.train_epoch(
                     net, self._optimizer.core, params, grads, self._optimizer.state,
                     workspace, X, Y, sample_idx, batch_size, self.alpha,
                 )
                 self.n_iter_ += 1
-                self.loss_ = summed_loss / n_samples
+                # a scalar of X's dtype, as scikit-learn's loss_ is
+                self.loss_ = X.dtype.type(summed_loss / n_samples)
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:

@@ -1,0 +1,227 @@
+"""The scikit-learn surface of FCNetClassifier / FCNetRegressor: what a user
+of MLPClassifier / MLPRegressor relies on, checked against scikit-learn
+itself where it has an answer."""
+
+import inspect
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_iris, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from fcnet import FCNetClassifier, FCNetRegressor, NotYetImplementedError
+
+PAIRS = [(MLPClassifier, FCNetClassifier), (MLPRegressor, FCNetRegressor)]
+
+
+@pytest.fixture
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("theirs, ours", PAIRS)
+def test_constructor_signature_and_defaults_equal_scikit_learn(theirs, ours):
+    assert inspect.signature(ours.__init__) == inspect.signature(theirs.__init__)
+    def described(constraints):
+        return {name: [str(c) for c in options] for name, options in constraints.items()}
+
+    assert described(ours._parameter_constraints) == described(theirs._parameter_constraints)
+
+
+@pytest.mark.parametrize(
+    "params, named",
+    [
+        (dict(solver="lbfgs"), "solver='lbfgs'"),
+        (dict(solver="sgd", learning_rate="invscaling"), "learning_rate='invscaling'"),
+        (dict(solver="sgd", learning_rate="adaptive"), "learning_rate='adaptive'"),
+        (dict(early_stopping=True), "early_stopping=True"),
+        (dict(warm_start=True), "warm_start=True"),
+    ],
+)
+def test_unimplemented_options_are_refused_by_name(iris, params, named):
+    with pytest.raises(NotImplementedError, match=named.replace("(", r"\(")):
+        FCNetClassifier(**params).fit(*iris)
+
+
+def test_poisson_and_sparse_input_are_refused_by_name(iris):
+    X, y = iris
+    with pytest.raises(NotImplementedError, match="loss='poisson'"):
+        FCNetRegressor(loss="poisson").fit(X, y)
+    with pytest.raises(NotYetImplementedError, match="sparse X"):
+        FCNetClassifier().fit(scipy.sparse.csr_matrix(X), y)
+
+
+@pytest.mark.parametrize("theirs, ours", PAIRS)
+def test_verbose_lines_and_convergence_warning_as_scikit_learn(iris, capsys, theirs, ours):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(5,), max_iter=3, random_state=1, verbose=True)
+    printed, warned = [], []
+    for cls in (theirs, ours):
+        with pytest.warns(ConvergenceWarning) as record:
+            cls(**params).fit(X, y)
+        printed.append(capsys.readouterr().out)
+        warned.append([str(w.message) for w in record])
+    assert printed[1] == printed[0]
+    assert printed[1].count("Iteration") == 3
+    assert warned[1] == warned[0]
+
+
+def test_stopping_message_as_scikit_learn(iris, capsys):
+    X, y = iris
+    params = dict(max_iter=500, tol=0.5, n_iter_no_change=2, random_state=0, verbose=True)
+    theirs = MLPClassifier(**params).fit(X, y)
+    their_output = capsys.readouterr().out
+    ours = FCNetClassifier(**params).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ < 500
+    assert capsys.readouterr().out == their_output
+    assert "Training loss did not improve more than tol=0.500000 for 2 consecutive epochs. " \
+           "Stopping." in their_output
+
+
+@pytest.mark.parametrize("theirs, ours", PAIRS)
+def test_fitted_attributes_as_scikit_learn(iris, theirs, ours):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(6, 4), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a, b = theirs(**params).fit(X, y), ours(**params).fit(X, y)
+    for name in ["n_layers_", "n_outputs_", "out_activation_", "n_iter_", "t_",
+                 "n_features_in_", "validation_scores_", "best_validation_score_"]:
+        assert getattr(b, name) == getattr(a, name), name
+    assert type(b.loss_) is type(a.loss_) is type(b.loss_curve_[0]) is type(a.loss_curve_[0])
+    assert type(b.best_loss_) is type(a.best_loss_)
+    assert isinstance(b.loss_curve_, list) and len(b.loss_curve_) == 5
+    assert [c.shape for c in b.coefs_] == [c.shape for c in a.coefs_]
+    assert [i.shape for i in b.intercepts_] == [i.shape for i in a.intercepts_]
+    if hasattr(a, "classes_"):
+        assert_array_equal(b.classes_, a.classes_)
+
+
+def test_no_hidden_layer_is_a_linear_model_as_in_scikit_learn(iris):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a, b = MLPClassifier(**params).fit(X, y), FCNetClassifier(**params).fit(X, y)
+    assert_allclose(b.coefs_[0], a.coefs_[0], rtol=1e-8)
+    assert_allclose(b.predict_proba(X), a.predict_proba(X), rtol=1e-8)
+
+
+def test_non_positive_hidden_layer_sizes_error_as_scikit_learn(iris):
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes must be > 0, got \[3, 0\]"):
+        FCNetClassifier(hidden_layer_sizes=(3, 0)).fit(*iris)
+
+
+def test_string_labels_binary_and_probabilities(iris):
+    X, y = iris
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = FCNetClassifier(max_iter=300, random_state=0).fit(X, labels)
+        binary = FCNetClassifier(max_iter=50, random_state=0).fit(X, labels == "setosa")
+    assert set(model.predict(X)) <= set(labels)
+    assert model.score(X, labels) > 0.9
+    proba = model.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
+    assert_allclose(model.predict_log_proba(X), np.log(proba))
+
+    assert binary.out_activation_ == "logistic"
+    assert binary.predict_proba(X).shape == (len(X), 2)
+
+
+def test_float32_stays_float32_and_predict_promotes_as_numpy(iris):
+    X, y = iris
+    model = FCNetRegressor(max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X.astype(np.float32), y)
+    assert all(c.dtype == np.float32 for c in model.coefs_ + model.intercepts_)
+    assert model.predict(X.astype(np.float32)).dtype == np.float32
+    # like X @ coefs_ in numpy: float64 input gives float64 output
+    assert model.predict(X).dtype == np.float64
+    assert_allclose(model.predict(X), model.predict(X.astype(np.float32)), rtol=1e-5)
+
+
+def test_integer_input_trains_in_float64(iris):
+    X, y = iris
+    model = FCNetClassifier(max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit((X * 10).astype(np.int64), y)
+    assert model.coefs_[0].dtype == np.float64
+
+
+def test_pickle_round_trip_predicts_the_same_and_refits(iris):
+    X, y = iris
+    model = FCNetClassifier(max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        restored = pickle.loads(pickle.dumps(model))
+        assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+        restored.fit(X, y)
+    assert_array_equal(restored.coefs_[0], model.coefs_[0])
+
+
+def test_predict_uses_coefs_a_user_assigned(iris):
+    X, y = iris
+    model = FCNetRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    model.coefs_ = [np.zeros_like(c) for c in model.coefs_]
+    assert_array_equal(model.predict(X), np.full(len(X), model.intercepts_[-1][0]))
+    model.coefs_[1][0, 0] = 1.0  # an in-place edit of an assigned array counts too
+    relu_hidden = np.maximum(model.intercepts_[0][0], 0)
+    assert_allclose(model.predict(X), relu_hidden + model.intercepts_[-1][0])
+    model.coefs_ = model.coefs_[:1]
+    with pytest.raises(ValueError, match="same length"):
+        model.predict(X)
+
+
+def test_bad_input_gets_a_clear_error(iris):
+    X, y = iris
+    model = FCNetClassifier(max_iter=2)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(bad, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        model.fit(X, y[:-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :3])
+    with pytest.raises(ValueError, match="learning_rate_init"):
+        FCNetClassifier(learning_rate_init=-1.0).fit(X, y)
+
+
+def test_diverging_fit_raises_scikit_learn_error():
+    X, y = make_regression(n_samples=100, n_features=5, random_state=0)
+    params = dict(solver="sgd", learning_rate_init=10.0, max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+            MLPRegressor(**params).fit(X * 1e3, y)
+        with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+            FCNetRegressor(**params).fit(X * 1e3, y)
+
+
+def test_works_in_pipeline_and_grid_search(iris):
+    X, y = iris
+    pipe = make_pipeline(StandardScaler(), FCNetClassifier(max_iter=100, random_state=0))
+    search = GridSearchCV(pipe, {"fcnetclassifier__alpha": [1e-4, 1e-2]}, cv=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    assert search.best_score_ > 0.85

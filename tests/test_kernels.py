@@ -1,0 +1,198 @@
+"""Each C kernel against the NumPy reference (tests/reference_mlp.py), in
+float32 and float64, on shapes that exercise the 4-row blocks, their
+remainders and the OpenMP path."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from fcnet import _core, _network
+
+import reference_mlp as ref
+
+RTOL = {np.float32: 2e-5, np.float64: 1e-12}
+DTYPES = [np.float32, np.float64]
+SHAPES = [(1, 3, 2), (37, 13, 9), (203, 64, 130)]  # rows, fan_in, fan_out
+
+
+def random(rng, shape, dtype, scale=1.0):
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu", "softmax"])
+def test_activation_forward(dtype, activation):
+    Z = random(np.random.default_rng(0), (23, 7), dtype, scale=5)
+    A = Z.copy()
+    _core.activation_forward(A, activation)
+    assert A.dtype == dtype
+    assert_allclose(A, ref.f(activation, Z.astype(np.float64)), rtol=RTOL[dtype], atol=1e-30)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_activation_forward_is_stable_at_extremes(dtype):
+    Z = np.array([[-1000.0, 0.0, 1000.0]], dtype=dtype)
+    for name, expected in [("logistic", [0.0, 0.5, 1.0]), ("softmax", [0.0, 0.0, 1.0])]:
+        A = Z.copy()
+        _core.activation_forward(A, name)
+        assert_array_equal(A, np.array([expected], dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+def test_activation_backward(dtype, activation):
+    rng = np.random.default_rng(1)
+    Z = random(rng, (23, 7), dtype, scale=2)
+    A = ref.f(activation, Z).astype(dtype)
+    delta = random(rng, (23, 7), dtype)
+    expected = delta.astype(np.float64) * ref.f_prime(activation, Z.astype(np.float64))
+    _core.activation_backward(delta, A, activation)
+    assert_allclose(delta, expected, rtol=10 * RTOL[dtype], atol=1e-6 if dtype == np.float32 else 0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows, fan_in, fan_out", SHAPES)
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "softmax"])
+def test_dense_forward(dtype, rows, fan_in, fan_out, activation):
+    rng = np.random.default_rng(2)
+    A_in, W, b = (random(rng, s, dtype) for s in [(rows, fan_in), (fan_in, fan_out), fan_out])
+    A_out = np.empty((rows, fan_out), dtype=dtype)
+    _core.dense_forward(A_out, A_in, W, b, activation)
+    expected = ref.f(activation, A_in.astype(np.float64) @ W + b)
+    assert_allclose(A_out, expected, rtol=10 * RTOL[dtype], atol=1e-5 if dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows, fan_in, fan_out", SHAPES)
+def test_dense_backward(dtype, rows, fan_in, fan_out):
+    rng = np.random.default_rng(3)
+    Z_in = random(rng, (rows, fan_in), dtype)
+    A_in = np.tanh(Z_in)
+    W, delta = random(rng, (fan_in, fan_out), dtype), random(rng, (rows, fan_out), dtype)
+    dW, db = np.empty_like(W), np.empty(fan_out, dtype=dtype)
+    delta_in = np.empty_like(A_in)
+    _core.dense_backward(dW, db, delta_in, delta, A_in, W, 0.3, rows, "tanh")
+
+    A64, d64 = A_in.astype(np.float64), delta.astype(np.float64)
+    tol = dict(rtol=10 * RTOL[dtype], atol=1e-5 if dtype == np.float32 else 1e-13)
+    assert_allclose(dW, (A64.T @ d64 + 0.3 * W) / rows, **tol)
+    assert_allclose(db, d64.sum(axis=0) / rows, **tol)
+    assert_allclose(delta_in, (d64 @ W.T) * (1 - A64**2), **tol)
+
+    # layer 1 has no delta below it
+    _core.dense_backward(dW, db, None, delta, A_in, W, 0.0, rows, "tanh")
+    assert_allclose(dW, A64.T @ d64 / rows, **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("loss_name", ["squared_error", "binary_log_loss", "log_loss"])
+def test_loss_and_output_delta(dtype, loss_name):
+    rng = np.random.default_rng(4)
+    A = rng.uniform(0, 1, (31, 4))
+    A[0] = [0.0, 1.0, 0.5, 1e-20]  # clipped by the log losses
+    if loss_name == "log_loss":
+        A /= A.sum(axis=1, keepdims=True)
+    Y = np.eye(4)[rng.integers(0, 4, 31)]
+    A, Y = A.astype(dtype), Y.astype(dtype)
+    assert_allclose(_core.loss(A, Y, loss_name), ref.loss(loss_name, A, Y), rtol=RTOL[dtype])
+
+    delta = np.empty_like(A)
+    _core.output_delta(delta, A, Y)
+    assert_array_equal(delta, A - Y)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_update(dtype, nesterov):
+    """Arithmetic as scikit-learn's SGDOptimizer, in the block's dtype: bitwise."""
+    rng = np.random.default_rng(5)
+    params, velocity, grads = (random(rng, 1000, dtype) for _ in range(3))
+    lr, mu = 0.05, 0.9
+    expected_velocity = mu * velocity - lr * grads
+    update = mu * expected_velocity - lr * grads if nesterov else expected_velocity
+    expected_params = params + update
+    _core.sgd_update(params, velocity, grads, lr, mu, nesterov)
+    assert_array_equal(velocity, expected_velocity)
+    assert_array_equal(params, expected_params)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_update(dtype):
+    """Arithmetic as scikit-learn's AdamOptimizer (its step in float64): bitwise."""
+    rng = np.random.default_rng(6)
+    params, m, v, grads = (random(rng, 1000, dtype) for _ in range(4))
+    v = np.abs(v)
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    rate = 1e-3 * np.sqrt(1 - b2**3) / (1 - b1**3)  # a float64, as in scikit-learn
+    expected_m = b1 * m + (1 - b1) * grads
+    expected_v = b2 * v + (1 - b2) * grads**2
+    expected_params = params.copy()
+    expected_params += -rate * expected_m / (np.sqrt(expected_v) + eps)
+    _core.adam_update(params, m, v, grads, rate, b1, b2, eps)
+    assert_array_equal(m, expected_m)
+    assert_array_equal(v, expected_v)
+    assert_array_equal(params, expected_params)
+
+
+def make_net(rng, units, hidden, output, loss_name, dtype):
+    net = _core.Net(units, hidden, output, loss_name)
+    Ws = [random(rng, s, dtype, 0.5) for s in _network.weight_shapes(units)]
+    bs = [random(rng, n, dtype, 0.5) for n in units[1:]]
+    return net, Ws, bs, _network.pack(Ws, bs, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "output, loss_name", [("identity", "squared_error"), ("logistic", "binary_log_loss"),
+                          ("softmax", "log_loss")]
+)
+def test_forward_backward_matches_reference(dtype, output, loss_name):
+    rng = np.random.default_rng(7)
+    units, rows = [6, 20, 11, 3], 45
+    net, Ws, bs, params = make_net(rng, units, "tanh", output, loss_name, dtype)
+    X = random(rng, (rows, units[0]), dtype)
+    Y = np.eye(3, dtype=dtype)[rng.integers(0, 3, rows)]
+    grads = np.empty_like(params)
+    workspace = np.empty(net.workspace_len(rows), dtype=dtype)
+
+    value = _core.forward_backward(net, grads, workspace, params, X, Y, 1e-2)
+
+    Ws64, bs64 = [W.astype(np.float64) for W in Ws], [b.astype(np.float64) for b in bs]
+    expected = ref.backprop(Ws64, bs64, X.astype(np.float64), Y, "tanh", output, loss_name, 1e-2)
+    ref_value, _, As, deltas, dWs, dbs = expected
+    tol = dict(rtol=100 * RTOL[dtype], atol=1e-5 if dtype == np.float32 else 1e-12)
+    assert_allclose(value, ref_value, **tol)
+    assert_allclose(grads, _network.pack(dWs, dbs, np.float64), **tol)
+    # the workspace keeps A[1..L] then delta[1..L]
+    kept = np.concatenate([a.ravel() for a in As + deltas])
+    assert_allclose(workspace[: kept.size], kept, **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows, chunk_rows", [(1, 1), (50, 7), (50, 4096)])
+def test_predict_matches_reference(dtype, rows, chunk_rows):
+    rng = np.random.default_rng(8)
+    units = [5, 16, 4]
+    net, Ws, bs, params = make_net(rng, units, "relu", "softmax", "log_loss", dtype)
+    X = random(rng, (rows, units[0]), dtype)
+    out = np.empty((rows, units[-1]), dtype=dtype)
+    workspace = np.empty(net.predict_workspace_len(min(rows, chunk_rows)), dtype=dtype)
+    _core.predict(net, out, workspace, params, X, chunk_rows)
+    _, As = ref.forward([W.astype(np.float64) for W in Ws], bs, X.astype(np.float64), "relu",
+                        "softmax")
+    assert_allclose(out, As[-1], rtol=10 * RTOL[dtype], atol=1e-6 if dtype == np.float32 else 0)
+
+
+def test_bridge_refuses_buffers_too_small():
+    rng = np.random.default_rng(9)
+    net, _, _, params = make_net(rng, [4, 8, 2], "relu", "identity", "squared_error", np.float64)
+    X, Y = random(rng, (10, 4), np.float64), random(rng, (10, 2), np.float64)
+    grads = np.empty_like(params)
+    with pytest.raises(ValueError, match="workspace too small"):
+        _core.forward_backward(net, grads, np.empty(3), params, X, Y, 0.0)
+    with pytest.raises(ValueError, match="wrong number of columns"):
+        _core.forward_backward(net, grads, np.empty(10_000), params, X[:, :3].copy(), Y, 0.0)
+    with pytest.raises(ValueError, match="wrong parameter count"):
+        _core.forward_backward(net, grads[:-1], np.empty(10_000), params[:-1], X, Y, 0.0)
+    with pytest.raises(ValueError, match="shape mismatch"):
+        _core.dense_forward(np.empty((10, 3)), X, np.empty((4, 8)), np.empty(8), "relu")
