@@ -44,7 +44,6 @@ def test_constructor_signature_and_defaults_equal_scikit_learn(theirs, ours):
         (dict(solver="sgd", learning_rate="invscaling"), "learning_rate='invscaling'"),
         (dict(solver="sgd", learning_rate="adaptive"), "learning_rate='adaptive'"),
         (dict(early_stopping=True), "early_stopping=True"),
-        (dict(warm_start=True), "warm_start=True"),
     ],
 )
 def test_unimplemented_options_are_refused_by_name(iris, params, named):

@@ -16,6 +16,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -33,6 +35,16 @@ class NotYetImplementedError(NotImplementedError, TypeError):
     support (scikit-learn's own checks among them) recognises the refusal of
     sparse input.
     """
+
+
+def _is_stochastic(estimator):
+    """partial_fit exists for the stochastic solvers only, as in scikit-learn."""
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers. "
+            f"{estimator.solver} is not stochastic."
+        )
+    return True
 
 
 class _BaseFCNet(BaseEstimator):
@@ -84,18 +96,29 @@ class _BaseFCNet(BaseEstimator):
             Returns a trained model.
         """
         self._validate_params()
+        return self._fit(X, y, incremental=False)
+
+    def _fit(self, X, y, incremental):
+        """fit (incremental=False) and one epoch of partial_fit (True)."""
         self._refuse_unimplemented(X)
         hidden_layer_sizes = self._hidden_layer_sizes()
-        X, Y = self._validate_input(X, y)
+        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
         units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
         random_state = check_random_state(self.random_state)
-        params = self._initialize(Y, units, X.dtype, random_state)
-        self._fit_stochastic(X, Y, params, units, random_state)
+        if first_pass:
+            params = self._initialize(Y, units, X.dtype, random_state)
+        else:
+            params = self._previous_params(units, X.dtype)
+        self._fit_stochastic(X, Y, params, units, random_state, incremental)
         if not np.isfinite(params).all():
+            # a warm start or partial_fit trained a copy: the previous
+            # coefs_ and intercepts_ are still there
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
+        self.coefs_, self.intercepts_ = _network.views(params, units)
         return self
 
     def _refuse_unimplemented(self, X):
@@ -109,7 +132,6 @@ class _BaseFCNet(BaseEstimator):
             "solver='lbfgs'": self.solver == "lbfgs",
             f"learning_rate={self.learning_rate!r}": self.learning_rate != "constant",
             "early_stopping=True": self.early_stopping,
-            "warm_start=True": self.warm_start,
             f"loss={getattr(self, 'loss', None)!r}": getattr(self, "loss", None) == "poisson",
         }
         for option, requested in unimplemented.items():
@@ -139,6 +161,17 @@ class _BaseFCNet(BaseEstimator):
         self.best_validation_score_ = None
         return params
 
+    def _previous_params(self, units, dtype):
+        """A copy of the weights a warm start or partial_fit continues from."""
+        previous_units = _network.units_of(self.coefs_, self.intercepts_)
+        if previous_units != units:
+            raise ValueError(
+                f"The network has layer sizes {previous_units}, but this call needs {units}: "
+                "warm_start and partial_fit keep hidden_layer_sizes, the number of "
+                "features and the number of outputs of the previous fit."
+            )
+        return _network.pack(self.coefs_, self.intercepts_, dtype)
+
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
             return min(200, n_samples)
@@ -149,15 +182,19 @@ class _BaseFCNet(BaseEstimator):
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
-    def _fit_stochastic(self, X, Y, params, units, random_state):
+    def _fit_stochastic(self, X, Y, params, units, random_state, incremental):
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         net = _core.Net(units, self.activation, self.out_activation_, self._loss_name())
-        self._optimizer = StochasticOptimizer(self, net.n_params, X.dtype)
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = StochasticOptimizer(self, net.n_params, X.dtype)
+        # successive partial_fit calls may bring X of another dtype
+        self._optimizer.state = self._optimizer.state.astype(X.dtype, copy=False)
         grads = np.empty_like(params)
         workspace = np.empty(net.workspace_len(batch_size), dtype=X.dtype)
         sample_idx = np.arange(n_samples, dtype=np.int64)
         try:
+            self.n_iter_ = 0
             for _ in range(self.max_iter):
                 if self.shuffle:
                     # what sklearn.utils.shuffle(sample_idx, random_state) does
@@ -184,6 +221,8 @@ class _BaseFCNet(BaseEstimator):
                     if self._optimizer.trigger_stopping(msg, self.verbose):
                         break
                     self._no_improvement_count = 0
+                if incremental:
+                    break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(
                         "Stochastic Optimizer: Maximum iterations (%d) "
@@ -232,8 +271,9 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
     network up to rounding.
 
     Implemented so far: ``solver`` 'sgd' and 'adam' with
-    ``learning_rate='constant'``, on dense X. The other options raise
-    :class:`NotYetImplementedError` naming themselves.
+    ``learning_rate='constant'``, ``warm_start`` and ``partial_fit``, on dense
+    X. The other options raise :class:`NotYetImplementedError` naming
+    themselves.
 
     Parameters
     ----------
@@ -367,18 +407,64 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
 
-    def _validate_input(self, X, y):
+    def _validate_input(self, X, y, incremental, reset):
         """X as a C-contiguous float array; y as the 0/1 label indicator matrix Y."""
         X, y = validate_data(
-            self, X, y, multi_output=True, dtype=(np.float64, np.float32), order="C"
+            self, X, y, multi_output=True, dtype=(np.float64, np.float32), order="C",
+            reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        self._label_binarizer = LabelBinarizer()
-        self._label_binarizer.fit(y)
-        self.classes_ = self._label_binarizer.classes_
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
         Y = self._label_binarizer.transform(y)
         return X, np.ascontiguousarray(Y, dtype=X.dtype)
+
+    @available_if(_is_stochastic)
+    def partial_fit(self, X, y, classes=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,)
+            The target values.
+
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to partial_fit; required on the first
+            call, omitted after it. y need not contain all of them.
+
+        Returns
+        -------
+        self : object
+            Trained model.
+        """
+        self._validate_params()
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._fit(X, y, incremental=True)
 
     def _output_activation(self):
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
@@ -453,8 +539,9 @@ class FCNetRegressor(RegressorMixin, _BaseFCNet):
     same parameters (``loss`` first), defaults, fitted attributes and
     methods; see :class:`FCNetClassifier` and scikit-learn's documentation
     for each parameter. Implemented so far: ``loss='squared_error'`` with
-    ``solver`` 'sgd' and 'adam' at a constant learning rate, on dense X; the
-    other options raise :class:`NotYetImplementedError` naming themselves.
+    ``solver`` 'sgd' and 'adam' at a constant learning rate, ``warm_start``
+    and ``partial_fit``, on dense X; the other options raise
+    :class:`NotYetImplementedError` naming themselves.
 
     Parameters
     ----------
@@ -532,7 +619,7 @@ n_outputs_, out_activation_
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
 
-    def _validate_input(self, X, y):
+    def _validate_input(self, X, y, incremental, reset):
         """X as a C-contiguous float array; y as an (n_samples, n_outputs) Y of X's dtype."""
         X, y = validate_data(
             self,
@@ -542,11 +629,32 @@ n_outputs_, out_activation_
             y_numeric=True,
             dtype=(np.float64, np.float32),
             order="C",
+            reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         return X, np.ascontiguousarray(Y, dtype=X.dtype)
+
+    @available_if(_is_stochastic)
+    def partial_fit(self, X, y):
+        """Update the model with a single epoch over the given data.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The input data.
+
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        Returns
+        -------
+        self : object
+            Trained model.
+        """
+        self._validate_params()
+        return self._fit(X, y, incremental=True)
 
     def _output_activation(self):
         return "identity"

@@ -1,0 +1,112 @@
+"""warm_start and partial_fit, step for step against scikit-learn."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+from fcnet import FCNetClassifier, FCNetRegressor
+
+PARAMS = dict(hidden_layer_sizes=(16,), random_state=0, learning_rate_init=0.01)
+
+
+@pytest.fixture
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16, y
+
+
+def assert_same_model(ours, theirs):
+    for name in ["n_iter_", "t_", "_no_improvement_count"]:
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-8)
+    for mine, reference in zip(ours.coefs_ + ours.intercepts_,
+                               theirs.coefs_ + theirs.intercepts_):
+        assert_allclose(mine, reference, rtol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_warm_start_continues_as_scikit_learn(digits, solver):
+    X, y = digits
+    models = []
+    for cls in (MLPClassifier, FCNetClassifier):
+        model = cls(warm_start=True, max_iter=4, solver=solver, **PARAMS)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y).fit(X[:1000], y[:1000])
+        models.append(model)
+    theirs, ours = models
+    assert len(ours.loss_curve_) == 8 and ours.n_iter_ == 4
+    assert_same_model(ours, theirs)
+
+
+def test_warm_start_refuses_a_changed_class_set(digits):
+    X, y = digits
+    model = FCNetClassifier(warm_start=True, max_iter=2, **PARAMS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same"):
+        model.fit(X[y < 5], y[y < 5])
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_sequence_as_scikit_learn(digits, solver):
+    """Three calls; the first batch lacks classes 8 and 9, which `classes` announces."""
+    X, y = digits
+    batches = [y < 8, slice(600, 1200), slice(1200, None)]
+    models = []
+    for cls in (MLPClassifier, FCNetClassifier):
+        model = cls(solver=solver, **PARAMS)
+        model.partial_fit(X[batches[0]], y[batches[0]], classes=np.arange(10))
+        for batch in batches[1:]:
+            model.partial_fit(X[batch], y[batch])
+        models.append(model)
+    theirs, ours = models
+    assert ours.n_iter_ == 1 and len(ours.loss_curve_) == 3
+    assert_same_model(ours, theirs)
+    assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def test_regressor_partial_fit_as_scikit_learn():
+    X, y = make_regression(n_samples=300, n_features=6, n_targets=2, random_state=0)
+    y /= 100
+    models = []
+    for cls in (MLPRegressor, FCNetRegressor):
+        model = cls(**PARAMS)
+        for start in range(0, 300, 100):
+            model.partial_fit(X[start : start + 100], y[start : start + 100])
+        models.append(model)
+    assert_same_model(*models[::-1])
+
+
+def test_partial_fit_errors_as_scikit_learn(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        FCNetClassifier().partial_fit(X, y)
+    model = FCNetClassifier(**PARAMS).partial_fit(X[y < 5], y[y < 5], classes=np.arange(5))
+    with pytest.raises(ValueError, match="`y` has classes not in `self.classes_`"):
+        model.partial_fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X[:10, :10], y[:10] % 5)
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'"):
+        FCNetClassifier(solver="lbfgs").partial_fit
+    regressor = FCNetRegressor(**PARAMS).partial_fit(X, y.astype(float))
+    with pytest.raises(ValueError, match="layer sizes"):
+        regressor.partial_fit(X, np.c_[y, y].astype(float))
+
+
+def test_diverging_partial_fit_keeps_the_previous_weights():
+    X, y = make_regression(n_samples=100, n_features=5, random_state=0)
+    model = FCNetRegressor(activation="identity", solver="sgd", random_state=0)
+    model.partial_fit(X, y / 100)
+    before = [a.copy() for a in model.coefs_ + model.intercepts_]
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        model.partial_fit(X * 1e200, y)
+    for kept, original in zip(model.coefs_ + model.intercepts_, before):
+        assert_array_equal(kept, original)
+    assert np.isfinite(model.predict(X)).all()
