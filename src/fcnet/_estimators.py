@@ -37,6 +37,14 @@ class NotYetImplementedError(NotImplementedError, TypeError):
     """
 
 
+def _store_arguments(estimator, arguments):
+    """What an __init__ does: store each argument under its own name, nothing
+    else (scikit-learn's rule; get_params reads them back by signature)."""
+    for name, value in arguments.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
 def _is_stochastic(estimator):
     """partial_fit exists for the stochastic solvers only, as in scikit-learn."""
     if estimator.solver not in ("sgd", "adam"):
@@ -383,29 +391,7 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         n_iter_no_change=10,
         max_fun=15000,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
+        _store_arguments(self, locals())
 
     def _validate_input(self, X, y, incremental, reset):
         """X as a C-contiguous float array; y as the 0/1 label indicator matrix Y."""
@@ -594,30 +580,7 @@ n_outputs_, out_activation_
         n_iter_no_change=10,
         max_fun=15000,
     ):
-        self.loss = loss
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
+        _store_arguments(self, locals())
 
     def _validate_input(self, X, y, incremental, reset):
         """X as a C-contiguous float array; y as an (n_samples, n_outputs) Y of X's dtype."""
