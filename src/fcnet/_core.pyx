@@ -41,20 +41,23 @@ cdef class Net:
     """
     cdef fcn_net c
     cdef readonly object units  # int64 array; keeps c.units valid
-    cdef readonly int64_t n_params
+    cdef readonly int64_t n_inputs, n_outputs, n_params
 
     def __init__(self, layer_units, str hidden_activation, str output_activation, str loss):
         self.units = np.array(layer_units, dtype=np.int64)
         if self.units.ndim != 1 or self.units.shape[0] < 2 or (self.units < 1).any():
             raise ValueError(f"invalid layer units {layer_units!r}")
         cdef const int64_t[::1] units = self.units
-        self.c.n_layers = units.shape[0] - 1
+        cdef Py_ssize_t L = units.shape[0] - 1
+        self.c.n_layers = L
         self.c.units = &units[0]
         self.c.hidden_activation = ACTIVATIONS[hidden_activation]
         self.c.output_activation = ACTIVATIONS[output_activation]
         self.c.loss = LOSSES[loss]
-        fan_in, fan_out = self.units[:-1], self.units[1:]
-        self.n_params = int((fan_in * fan_out + fan_out).sum())
+        self.n_inputs, self.n_outputs = units[0], units[L]
+        self.n_params = 0
+        for l in range(1, L + 1):
+            self.n_params += units[l - 1] * units[l] + units[l]
 
     def workspace_len(self, int64_t batch_rows):
         """Length of the workspace of forward_backward and train_epoch."""
@@ -109,7 +112,7 @@ cdef inline void _require(bint condition, str what) except *:
 def _check_batch(Net net, Py_ssize_t rows, Py_ssize_t x_cols, Py_ssize_t workspace_len,
                  Py_ssize_t needed_workspace):
     _require(rows > 0, "empty batch")
-    _require(x_cols == net.units[0], "X has the wrong number of columns")
+    _require(x_cols == net.n_inputs, "X has the wrong number of columns")
     _require(workspace_len >= needed_workspace, "workspace too small")
 
 
@@ -229,7 +232,7 @@ def forward_backward(Net net, floating[::1] grads, floating[::1] workspace,
     """Loss and gradient of one batch; A[1..L] then delta[1..L] stay in workspace."""
     cdef Py_ssize_t rows = X.shape[0]
     _check_batch(net, rows, X.shape[1], workspace.shape[0], net.workspace_len(rows))
-    _require(Y.shape[0] == rows and Y.shape[1] == net.units[-1], "Y has the wrong shape")
+    _require(Y.shape[0] == rows and Y.shape[1] == net.n_outputs, "Y has the wrong shape")
     _require(params.shape[0] == net.n_params == grads.shape[0], "wrong parameter count")
     cdef double value
     with nogil:
@@ -251,7 +254,7 @@ def train_epoch(Net net, Optimizer optimizer, floating[::1] params, floating[::1
     _require(batch_size > 0, "batch_size must be positive")
     _check_batch(net, n_samples, X.shape[1], workspace.shape[0],
                  net.workspace_len(min(batch_size, n_samples)))
-    _require(Y.shape[0] == n_samples and Y.shape[1] == net.units[-1], "Y has the wrong shape")
+    _require(Y.shape[0] == n_samples and Y.shape[1] == net.n_outputs, "Y has the wrong shape")
     _require(params.shape[0] == net.n_params == grads.shape[0], "wrong parameter count")
     _require(state.shape[0] == net.n_params * (2 if optimizer.solver == "adam" else 1),
              "wrong optimizer state length")
@@ -278,7 +281,7 @@ def predict(Net net, floating[:, ::1] out, floating[::1] workspace,
     _require(chunk_rows > 0, "chunk_rows must be positive")
     _check_batch(net, rows, X.shape[1], workspace.shape[0],
                  net.predict_workspace_len(min(chunk_rows, rows)))
-    _require(out.shape[0] == rows and out.shape[1] == net.units[-1], "out has the wrong shape")
+    _require(out.shape[0] == rows and out.shape[1] == net.n_outputs, "out has the wrong shape")
     _require(params.shape[0] == net.n_params, "wrong parameter count")
     with nogil:
         if floating is float:
