@@ -51,6 +51,9 @@ void FCN(fcn_activation_forward)(real *A, int64_t rows, int64_t cols, int activa
     case FCN_SOFTMAX:
         for (int64_t r = 0; r < rows; r++) softmax_row(A + r * cols, cols);
         break;
+    case FCN_EXP:
+        for (int64_t i = 0; i < n; i++) A[i] = EXP(A[i]);
+        break;
     default: /* FCN_IDENTITY */
         break;
     }

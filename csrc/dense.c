@@ -115,6 +115,15 @@ void FCN(fcn_dense_forward)(real *A_out, const real *A_in, const real *W, const 
     }
 }
 
+void FCN(fcn_bias_gradient)(real *db, const real *delta, int64_t rows, int64_t fan_out, double n)
+{
+    /* summed over rows in order */
+    for (int64_t j = 0; j < fan_out; j++) db[j] = 0;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < fan_out; j++) db[j] += delta[i * fan_out + j];
+    for (int64_t j = 0; j < fan_out; j++) db[j] /= (real)n;
+}
+
 void FCN(fcn_dense_backward)(real *dW, real *db, real *delta_in, real *W_T, const real *delta,
                              const real *A_in, const real *W, int64_t rows, int64_t fan_in,
                              int64_t fan_out, double alpha, double n, int in_activation)
@@ -133,11 +142,7 @@ void FCN(fcn_dense_backward)(real *dW, real *db, real *delta_in, real *W_T, cons
             dW[idx] = (dW[idx] + alpha_r * W[idx]) / n_r;
     }
 
-    /* db = sum(delta) / n, summed over rows in order */
-    for (int64_t j = 0; j < fan_out; j++) db[j] = 0;
-    for (int64_t i = 0; i < rows; i++)
-        for (int64_t j = 0; j < fan_out; j++) db[j] += delta[i * fan_out + j];
-    for (int64_t j = 0; j < fan_out; j++) db[j] /= n_r;
+    FCN(fcn_bias_gradient)(db, delta, rows, fan_out, n);
 
     if (delta_in == NULL) return;
 

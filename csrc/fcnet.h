@@ -6,9 +6,11 @@
  *   W[l] (units[l-1] x units[l]), b[l] (units[l]) for l = 1 .. L
  *   Z[l] = A[l-1] @ W[l] + b[l]        weighted input sums
  *   A[l] = f(Z[l])                     activations (f_out on layer L)
- *   delta[L] = A[L] - Y                canonical output/loss pairs
+ *   delta[L] = A[L] - Y                canonical output/loss pairs (times the
+ *                                      sample weights, when there are some)
  *   delta[l] = (delta[l+1] @ W[l+1].T) * f'(Z[l])
  *   dW[l] = (A[l-1].T @ delta[l] + alpha * W[l]) / n,  db[l] = sum(delta[l]) / n
+ *   where n is the number of rows, or the sum of their sample weights.
  *
  * Memory: C allocates nothing. The caller owns every buffer; all matrices are
  * row-major and C-contiguous.
@@ -28,12 +30,14 @@ enum fcn_activation {
     FCN_TANH = 2,
     FCN_RELU = 3,
     FCN_SOFTMAX = 4, /* output layer only, row-wise */
+    FCN_EXP = 5,     /* output layer only: the Poisson log link */
 };
 
 enum fcn_loss {
     FCN_SQUARED_ERROR = 0,   /* 0.5 * mean over samples and outputs of (A - Y)^2 */
     FCN_BINARY_LOG_LOSS = 1, /* logistic outputs: binary and multilabel */
     FCN_LOG_LOSS = 2,        /* softmax outputs: multiclass */
+    FCN_POISSON = 3,         /* exp outputs: half Poisson deviance, summed over outputs */
 };
 
 /* Shape and functions of one network. */
@@ -44,6 +48,21 @@ typedef struct fcn_net {
     int output_activation;  /* enum fcn_activation of layer L */
     int loss;               /* enum fcn_loss */
 } fcn_net;
+
+/* The input X of a pass: dense, or CSR when indices is not NULL. values
+ * holds reals of the precision of the function it is passed to. */
+typedef struct fcn_input {
+    const void *values;      /* dense: (rows x n_features) row-major; CSR: the nonzeros */
+    const int64_t *indices;  /* CSR: the column of each nonzero; NULL when dense */
+    const int64_t *indptr;   /* CSR: where each row of X starts in values */
+    const int64_t *row_ids;  /* CSR: the rows of X to read, in order; NULL for 0 .. rows-1 */
+    int64_t rows;            /* the number of rows the pass reads */
+} fcn_input;
+
+/* Called by the epoch between minibatches; nonzero stops the epoch there. */
+typedef int (*fcn_interrupt_check)(void);
+
+enum fcn_epoch_status { FCN_EPOCH_DONE = 0, FCN_EPOCH_INTERRUPTED = 1 };
 
 enum fcn_solver { FCN_SGD = 0, FCN_ADAM = 1 };
 
@@ -60,9 +79,12 @@ typedef struct fcn_optimizer {
 /* Threads an OpenMP loop of the core will use (1 without OpenMP). */
 int fcn_max_threads(void);
 
-/* Reals needed by the workspace of fcn_forward_backward / fcn_train_epoch
- * for batches of up to batch_rows rows. */
-int64_t fcn_workspace_len(const fcn_net *net, int64_t batch_rows);
+/* Reals needed by the workspace of fcn_forward_backward for up to rows rows. */
+int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows);
+
+/* Reals needed by the workspace of fcn_train_epoch for batches of up to
+ * batch_rows rows: a backprop workspace, then room to gather the batch. */
+int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows);
 
 /* Reals needed by the workspace of fcn_predict for chunks of chunk_rows rows. */
 int64_t fcn_predict_workspace_len(const fcn_net *net, int64_t chunk_rows);

@@ -1,11 +1,12 @@
 /* The kernels in one precision: `FCN_REAL` is float or double and
  * `FCN(name)` appends _f32 or _f64. fcnet.h includes this file once per
  * precision (hence no include guard). Arguments run outputs, then inputs, then
- * sizes; every buffer's shape is given in rows x columns. */
+ * sizes; every buffer's shape is given in rows x columns. sample_weight may be
+ * NULL everywhere: every row then weighs 1. */
 
 /* ---- activations.c ---- */
 
-/* A = f(Z) in place. A: (rows x cols); softmax acts on each row. */
+/* A = f(A) in place, from Z. A: (rows x cols); softmax acts on each row. */
 void FCN(fcn_activation_forward)(FCN_REAL *A, int64_t rows, int64_t cols, int activation);
 
 /* delta *= f'(Z), with f' written in terms of A = f(Z) as scikit-learn does.
@@ -34,15 +35,37 @@ void FCN(fcn_dense_backward)(FCN_REAL *dW, FCN_REAL *db, FCN_REAL *delta_in, FCN
                              int64_t rows, int64_t fan_in, int64_t fan_out, double alpha,
                              double n, int in_activation);
 
+/* db = sum over rows of delta / n. db: (fan_out), delta: (rows x fan_out) */
+void FCN(fcn_bias_gradient)(FCN_REAL *db, const FCN_REAL *delta, int64_t rows, int64_t fan_out,
+                            double n);
+
+/* ---- sparse.c: layer 1 when X is CSR (X->indices != NULL) ---- */
+
+/* A_out = f(X @ W + b) for the rows X reads. A_out: (X->rows x fan_out),
+ * W: (fan_in x fan_out), b: (fan_out) */
+void FCN(fcn_csr_forward)(FCN_REAL *A_out, const fcn_input *X, const FCN_REAL *W,
+                          const FCN_REAL *b, int64_t fan_out, int activation);
+
+/* dW = (X.T @ delta + alpha * W) / n and db = sum(delta) / n, for the rows X
+ * reads. dW, W: (fan_in x fan_out), db: (fan_out), delta: (X->rows x fan_out) */
+void FCN(fcn_csr_backward)(FCN_REAL *dW, FCN_REAL *db, const FCN_REAL *delta, const fcn_input *X,
+                           const FCN_REAL *W, int64_t fan_in, int64_t fan_out, double alpha,
+                           double n);
+
 /* ---- losses.c ---- */
 
-/* Mean loss over the rows, as scikit-learn's LOSS_FUNCTIONS define it (log
- * losses clip A to [eps, 1 - eps]); no L2 term. A, Y: (rows x cols) */
-double FCN(fcn_loss)(const FCN_REAL *A, const FCN_REAL *Y, int64_t rows, int64_t cols, int loss);
+/* Loss averaged over the rows (weighted by sample_weight), as scikit-learn's
+ * LOSS_FUNCTIONS define it (log losses clip A to [eps, 1 - eps]); no L2 term.
+ * A, Y: (rows x cols), sample_weight: (rows) */
+double FCN(fcn_loss)(const FCN_REAL *A, const FCN_REAL *Y, const FCN_REAL *sample_weight,
+                     int64_t rows, int64_t cols, int loss);
 
-/* delta[L] = A[L] - Y. delta, A, Y: (rows x cols) */
-void FCN(fcn_output_delta)(FCN_REAL *delta, const FCN_REAL *A, const FCN_REAL *Y, int64_t rows,
-                           int64_t cols);
+/* delta[L] = (A - Y) * sample_weight * scale. scale is 1 in scikit-learn's
+ * passes; see fcn_forward_backward for the other.
+ * delta, A, Y: (rows x cols), sample_weight: (rows) */
+void FCN(fcn_output_delta)(FCN_REAL *delta, const FCN_REAL *A, const FCN_REAL *Y,
+                           const FCN_REAL *sample_weight, int64_t rows, int64_t cols,
+                           double scale);
 
 /* ---- optimizers.c ---- (all blocks: n_params) */
 
@@ -64,29 +87,36 @@ void FCN(fcn_optimizer_step)(FCN_REAL *params, FCN_REAL *state, fcn_optimizer *o
 
 /* ---- train.c ---- */
 
-/* Forward and backward pass of one batch at the current params.
- * Returns the batch's loss including the L2 term 0.5 * alpha * ||W||^2 / rows,
- * writes grads (n_params), and leaves A[1..L] then delta[1..L] at the start of
- * workspace, each (rows x units[l]), back to back.
- * X: (rows x units[0]), Y: (rows x units[L]), workspace: fcn_workspace_len reals. */
+/* Forward and backward pass of one batch X at the current params.
+ * Returns the batch's loss including the L2 term 0.5 * alpha * ||W||^2 / n
+ * (n: the rows, or the sum of their weights), writes grads (n_params), and
+ * leaves A[1..L] then delta[1..L] at the start of workspace, each
+ * (X->rows x units[l]), back to back. delta_scale multiplies delta[L]: 1
+ * follows scikit-learn; 1 / n_outputs with the squared error makes grads the
+ * true gradient of the returned loss (scikit-learn's issue #8349).
+ * Y: (X->rows x units[L]), sample_weight: (X->rows),
+ * workspace: fcn_backprop_workspace_len(net, X->rows) reals. */
 double FCN(fcn_forward_backward)(FCN_REAL *grads, FCN_REAL *workspace, const FCN_REAL *params,
-                                 const fcn_net *net, const FCN_REAL *X, const FCN_REAL *Y,
-                                 int64_t rows, double alpha);
+                                 const fcn_net *net, const fcn_input *X, const FCN_REAL *Y,
+                                 const FCN_REAL *sample_weight, double alpha, double delta_scale);
 
-/* One epoch of minibatch training: batches of batch_size rows taken from X
- * and Y in the given order (the last batch may be shorter); each one gathered,
- * passed forward and backward, and used for one optimizer step.
- * Returns the sum over batches of batch loss * batch rows.
- * X: (n_samples x units[0]), Y: (n_samples x units[L]), order: (n_samples),
- * grads: n_params, state: see fcn_optimizer_step,
- * workspace: fcn_workspace_len(net, batch_size) reals. */
-double FCN(fcn_train_epoch)(FCN_REAL *params, FCN_REAL *grads, FCN_REAL *state,
-                            fcn_optimizer *opt, FCN_REAL *workspace, const fcn_net *net,
-                            const FCN_REAL *X, const FCN_REAL *Y, const int64_t *order,
-                            int64_t n_samples, int64_t batch_size, double alpha);
+/* One epoch of minibatch training: batches of batch_size rows taken from X,
+ * Y and sample_weight in the given order (the last batch may be shorter);
+ * each one gathered, passed forward and backward, and used for one optimizer
+ * step. Before each batch but the first it asks interrupted (if not NULL)
+ * whether to stop. Writes the sum over the batches done of batch loss *
+ * batch rows to summed_loss; returns an enum fcn_epoch_status.
+ * X: all n_samples = X->rows rows (row_ids NULL), Y: (n_samples x units[L]),
+ * sample_weight: (n_samples), order: (n_samples), grads: n_params,
+ * state: see fcn_optimizer_step, workspace: fcn_epoch_workspace_len(net, batch_size). */
+int FCN(fcn_train_epoch)(double *summed_loss, FCN_REAL *params, FCN_REAL *grads,
+                         FCN_REAL *state, fcn_optimizer *opt, FCN_REAL *workspace,
+                         const fcn_net *net, const fcn_input *X, const FCN_REAL *Y,
+                         const FCN_REAL *sample_weight, const int64_t *order,
+                         int64_t batch_size, double alpha, fcn_interrupt_check interrupted);
 
-/* out = A[L] for every row of X, in chunks of chunk_rows rows.
- * out: (rows x units[L]), X: (rows x units[0]),
+/* out = A[L] for every row of X (row_ids NULL), in chunks of chunk_rows rows.
+ * out: (X->rows x units[L]),
  * workspace: fcn_predict_workspace_len(net, chunk_rows) reals. */
 void FCN(fcn_predict)(FCN_REAL *out, FCN_REAL *workspace, const FCN_REAL *params,
-                      const fcn_net *net, const FCN_REAL *X, int64_t rows, int64_t chunk_rows);
+                      const fcn_net *net, const fcn_input *X, int64_t chunk_rows);

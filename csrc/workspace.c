@@ -1,11 +1,16 @@
 /* Workspace sizes, in reals, for the callers that allocate them. */
 #include "workspace.h"
 
-int64_t fcn_workspace_len(const fcn_net *net, int64_t batch_rows)
+int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
 {
-    int64_t L = net->n_layers;
-    int64_t layer_rows = fcn_units_between(net, 1, L + 1);
-    return batch_rows * (2 * layer_rows + net->units[0] + net->units[L]) + fcn_transpose_len(net);
+    return 2 * rows * fcn_units_between(net, 1, net->n_layers + 1) + fcn_transpose_len(net);
+}
+
+int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)
+{
+    /* X, Y and weight of each row */
+    int64_t row_len = net->units[0] + net->units[net->n_layers] + 1;
+    return fcn_backprop_workspace_len(net, batch_rows) + batch_rows * row_len;
 }
 
 int64_t fcn_predict_workspace_len(const fcn_net *net, int64_t chunk_rows)

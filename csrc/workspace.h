@@ -1,9 +1,12 @@
-/* Layout of the training workspace, shared by its sizing (workspace.c) and
- * its users (train.c). For a batch of `rows` rows it holds, back to back:
+/* Layout of the training workspaces, shared by their sizing (workspace.c)
+ * and their users (train.c). For a batch of `rows` rows, the backprop
+ * workspace holds, back to back:
  *   A[1] .. A[L]          (rows x units[l]) each
  *   delta[1] .. delta[L]  (rows x units[l]) each
  *   W_T                   scratch for one transposed W[l], l >= 2
- *   X_batch, Y_batch      (rows x units[0]), (rows x units[L]): the gathered batch
+ * and the epoch workspace adds after it the gathered batch:
+ *   X_batch, Y_batch      (rows x units[0]), (rows x units[L])
+ *   sw_batch              (rows): its sample weights
  * The prediction workspace holds only A[1] .. A[L-1] of one chunk. */
 #ifndef FCN_WORKSPACE_H
 #define FCN_WORKSPACE_H

@@ -40,8 +40,8 @@ def problem(hidden, output, loss_name, n_outputs):
 
 def gradient_and_loss(net, params, X, Y):
     grads = np.empty_like(params)
-    workspace = np.empty(net.workspace_len(len(X)))
-    value = _core.forward_backward(net, grads, workspace, params, X, Y, ALPHA)
+    workspace = np.empty(net.backprop_workspace_len(len(X)))
+    value = _core.forward_backward(net, grads, workspace, params, _core.Input(X), Y, None, ALPHA)
     return grads, value
 
 

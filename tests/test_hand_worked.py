@@ -35,13 +35,13 @@ def setup():
     net = _core.Net(UNITS, "relu", "identity", "squared_error")
     params = _network.pack([np.array(W1), np.array(W2)], [np.array(b1), np.array(b2)],
                            np.float64)
-    return net, params, np.empty(net.workspace_len(1))
+    return net, params, np.empty(net.backprop_workspace_len(1))
 
 
 def test_forward_and_backward_by_hand():
     net, params, workspace = setup()
     grads = np.empty_like(params)
-    loss = _core.forward_backward(net, grads, workspace, params, X, Y, 0.0)
+    loss = _core.forward_backward(net, grads, workspace, params, _core.Input(X), Y, None, 0.0)
     assert loss == 0.03125
     A1, A2, delta1, delta2 = workspace[0:2], workspace[2:3], workspace[3:5], workspace[5:6]
     assert_array_equal(A1, [0.5, 0.0])
@@ -60,8 +60,8 @@ def test_one_sgd_step_by_hand():
     optimizer = _core.Optimizer("sgd", 0.5, momentum=0.0)
     grads, velocity = np.empty_like(params), np.zeros_like(params)
     summed_loss = _core.train_epoch(net, optimizer, params, grads, velocity,
-                                    np.empty(net.workspace_len(1)), X, Y,
-                                    np.array([0], dtype=np.int64), 1, 0.0)
+                                    np.empty(net.epoch_workspace_len(1)), _core.Input(X), Y,
+                                    None, np.array([0], dtype=np.int64), 1, 0.0)
     assert summed_loss == 0.03125
     (new_W1, new_W2), (new_b1, new_b2) = _network.views(params, UNITS)
     assert_array_equal(new_W1, [[0.25, -1.0], [-0.25, 0.5], [1.25, 0.75]])

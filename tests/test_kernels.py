@@ -153,9 +153,9 @@ def test_forward_backward_matches_reference(dtype, output, loss_name):
     X = random(rng, (rows, units[0]), dtype)
     Y = np.eye(3, dtype=dtype)[rng.integers(0, 3, rows)]
     grads = np.empty_like(params)
-    workspace = np.empty(net.workspace_len(rows), dtype=dtype)
+    workspace = np.empty(net.backprop_workspace_len(rows), dtype=dtype)
 
-    value = _core.forward_backward(net, grads, workspace, params, X, Y, 1e-2)
+    value = _core.forward_backward(net, grads, workspace, params, _core.Input(X), Y, None, 1e-2)
 
     Ws64, bs64 = [W.astype(np.float64) for W in Ws], [b.astype(np.float64) for b in bs]
     expected = ref.backprop(Ws64, bs64, X.astype(np.float64), Y, "tanh", output, loss_name, 1e-2)
@@ -177,7 +177,7 @@ def test_predict_matches_reference(dtype, rows, chunk_rows):
     X = random(rng, (rows, units[0]), dtype)
     out = np.empty((rows, units[-1]), dtype=dtype)
     workspace = np.empty(net.predict_workspace_len(min(rows, chunk_rows)), dtype=dtype)
-    _core.predict(net, out, workspace, params, X, chunk_rows)
+    _core.predict(net, out, workspace, params, _core.Input(X), chunk_rows)
     _, As = ref.forward([W.astype(np.float64) for W in Ws], bs, X.astype(np.float64), "relu",
                         "softmax")
     assert_allclose(out, As[-1], rtol=10 * RTOL[dtype], atol=1e-6 if dtype == np.float32 else 0)
@@ -188,11 +188,16 @@ def test_bridge_refuses_buffers_too_small():
     net, _, _, params = make_net(rng, [4, 8, 2], "relu", "identity", "squared_error", np.float64)
     X, Y = random(rng, (10, 4), np.float64), random(rng, (10, 2), np.float64)
     grads = np.empty_like(params)
+    inputs = _core.Input(X)
     with pytest.raises(ValueError, match="workspace too small"):
-        _core.forward_backward(net, grads, np.empty(3), params, X, Y, 0.0)
+        _core.forward_backward(net, grads, np.empty(3), params, inputs, Y, None, 0.0)
     with pytest.raises(ValueError, match="wrong number of columns"):
-        _core.forward_backward(net, grads, np.empty(10_000), params, X[:, :3].copy(), Y, 0.0)
+        _core.forward_backward(net, grads, np.empty(10_000), params,
+                               _core.Input(X[:, :3].copy()), Y, None, 0.0)
     with pytest.raises(ValueError, match="wrong parameter count"):
-        _core.forward_backward(net, grads[:-1], np.empty(10_000), params[:-1], X, Y, 0.0)
+        _core.forward_backward(net, grads[:-1], np.empty(10_000), params[:-1], inputs, Y, None,
+                               0.0)
+    with pytest.raises(ValueError, match="sample_weight has the wrong shape"):
+        _core.forward_backward(net, grads, np.empty(10_000), params, inputs, Y, np.ones(3), 0.0)
     with pytest.raises(ValueError, match="shape mismatch"):
         _core.dense_forward(np.empty((10, 3)), X, np.empty((4, 8)), np.empty(8), "relu")

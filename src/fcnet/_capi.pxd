@@ -10,11 +10,26 @@ cdef extern from "fcnet.h" nogil:
         FCN_TANH
         FCN_RELU
         FCN_SOFTMAX
+        FCN_EXP
 
     cdef enum fcn_loss:
         FCN_SQUARED_ERROR
         FCN_BINARY_LOG_LOSS
         FCN_LOG_LOSS
+        FCN_POISSON
+
+    ctypedef struct fcn_input:
+        const void *values
+        const int64_t *indices
+        const int64_t *indptr
+        const int64_t *row_ids
+        int64_t rows
+
+    ctypedef int (*fcn_interrupt_check)() noexcept nogil
+
+    cdef enum fcn_epoch_status:
+        FCN_EPOCH_DONE
+        FCN_EPOCH_INTERRUPTED
 
     cdef enum fcn_solver:
         FCN_SGD
@@ -38,7 +53,8 @@ cdef extern from "fcnet.h" nogil:
         int64_t adam_steps
 
     int fcn_max_threads()
-    int64_t fcn_workspace_len(const fcn_net *net, int64_t batch_rows)
+    int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
+    int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)
     int64_t fcn_predict_workspace_len(const fcn_net *net, int64_t chunk_rows)
 
     # float32 kernels
@@ -51,23 +67,27 @@ cdef extern from "fcnet.h" nogil:
                                 const float *delta, const float *A_in, const float *W,
                                 int64_t rows, int64_t fan_in, int64_t fan_out, double alpha,
                                 double n, int in_activation)
-    double fcn_loss_f32(const float *A, const float *Y, int64_t rows, int64_t cols, int loss)
-    void fcn_output_delta_f32(float *delta, const float *A, const float *Y, int64_t rows,
-                              int64_t cols)
+    double fcn_loss_f32(const float *A, const float *Y, const float *sample_weight, int64_t rows,
+                          int64_t cols, int loss)
+    void fcn_output_delta_f32(float *delta, const float *A, const float *Y,
+                              const float *sample_weight, int64_t rows, int64_t cols,
+                              double scale)
     void fcn_sgd_update_f32(float *params, float *velocity, const float *grads, int64_t n_params,
                             double learning_rate, double momentum, int nesterov)
     void fcn_adam_update_f32(float *params, float *m, float *v, const float *grads,
                              int64_t n_params, double step_rate, double beta_1, double beta_2,
                              double epsilon)
     double fcn_forward_backward_f32(float *grads, float *workspace, const float *params,
-                                    const fcn_net *net, const float *X, const float *Y,
-                                    int64_t rows, double alpha)
-    double fcn_train_epoch_f32(float *params, float *grads, float *state, fcn_optimizer *opt,
-                               float *workspace, const fcn_net *net, const float *X,
-                               const float *Y, const int64_t *order, int64_t n_samples,
-                               int64_t batch_size, double alpha)
+                                    const fcn_net *net, const fcn_input *X, const float *Y,
+                                    const float *sample_weight, double alpha,
+                                    double delta_scale)
+    int fcn_train_epoch_f32(double *summed_loss, float *params, float *grads, float *state,
+                            fcn_optimizer *opt, float *workspace, const fcn_net *net,
+                            const fcn_input *X, const float *Y, const float *sample_weight,
+                            const int64_t *order, int64_t batch_size, double alpha,
+                            fcn_interrupt_check interrupted)
     void fcn_predict_f32(float *out, float *workspace, const float *params, const fcn_net *net,
-                         const float *X, int64_t rows, int64_t chunk_rows)
+                         const fcn_input *X, int64_t chunk_rows)
 
     # float64 kernels
     void fcn_activation_forward_f64(double *A, int64_t rows, int64_t cols, int activation)
@@ -80,20 +100,24 @@ cdef extern from "fcnet.h" nogil:
                                 const double *delta, const double *A_in, const double *W,
                                 int64_t rows, int64_t fan_in, int64_t fan_out, double alpha,
                                 double n, int in_activation)
-    double fcn_loss_f64(const double *A, const double *Y, int64_t rows, int64_t cols, int loss)
-    void fcn_output_delta_f64(double *delta, const double *A, const double *Y, int64_t rows,
-                              int64_t cols)
+    double fcn_loss_f64(const double *A, const double *Y, const double *sample_weight, int64_t rows,
+                          int64_t cols, int loss)
+    void fcn_output_delta_f64(double *delta, const double *A, const double *Y,
+                              const double *sample_weight, int64_t rows, int64_t cols,
+                              double scale)
     void fcn_sgd_update_f64(double *params, double *velocity, const double *grads,
                             int64_t n_params, double learning_rate, double momentum, int nesterov)
     void fcn_adam_update_f64(double *params, double *m, double *v, const double *grads,
                              int64_t n_params, double step_rate, double beta_1, double beta_2,
                              double epsilon)
     double fcn_forward_backward_f64(double *grads, double *workspace, const double *params,
-                                    const fcn_net *net, const double *X, const double *Y,
-                                    int64_t rows, double alpha)
-    double fcn_train_epoch_f64(double *params, double *grads, double *state, fcn_optimizer *opt,
-                               double *workspace, const fcn_net *net, const double *X,
-                               const double *Y, const int64_t *order, int64_t n_samples,
-                               int64_t batch_size, double alpha)
-    void fcn_predict_f64(double *out, double *workspace, const double *params,
-                         const fcn_net *net, const double *X, int64_t rows, int64_t chunk_rows)
+                                    const fcn_net *net, const fcn_input *X, const double *Y,
+                                    const double *sample_weight, double alpha,
+                                    double delta_scale)
+    int fcn_train_epoch_f64(double *summed_loss, double *params, double *grads, double *state,
+                            fcn_optimizer *opt, double *workspace, const fcn_net *net,
+                            const fcn_input *X, const double *Y, const double *sample_weight,
+                            const int64_t *order, int64_t batch_size, double alpha,
+                            fcn_interrupt_check interrupted)
+    void fcn_predict_f64(double *out, double *workspace, const double *params, const fcn_net *net,
+                         const fcn_input *X, int64_t chunk_rows)

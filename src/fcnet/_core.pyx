@@ -8,10 +8,17 @@ arithmetic happens here: the estimators prepare, C computes.
 """
 from libc.stdint cimport int64_t
 from cython cimport floating
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 import numpy as np
+import scipy.sparse
 
 from fcnet._capi cimport *
+
+cdef extern from "Python.h":
+    # declared without an except clause: the epoch must see the return value
+    # while the exception it sets stays pending
+    int PyErr_CheckSignals()
 
 ACTIVATIONS = {
     "identity": FCN_IDENTITY,
@@ -19,11 +26,13 @@ ACTIVATIONS = {
     "tanh": FCN_TANH,
     "relu": FCN_RELU,
     "softmax": FCN_SOFTMAX,
+    "exp": FCN_EXP,
 }
 LOSSES = {
     "squared_error": FCN_SQUARED_ERROR,
     "binary_log_loss": FCN_BINARY_LOG_LOSS,
     "log_loss": FCN_LOG_LOSS,
+    "poisson": FCN_POISSON,
 }
 SOLVERS = {"sgd": FCN_SGD, "adam": FCN_ADAM}
 
@@ -59,9 +68,13 @@ cdef class Net:
         for l in range(1, L + 1):
             self.n_params += units[l - 1] * units[l] + units[l]
 
-    def workspace_len(self, int64_t batch_rows):
-        """Length of the workspace of forward_backward and train_epoch."""
-        return fcn_workspace_len(&self.c, batch_rows)
+    def backprop_workspace_len(self, int64_t rows):
+        """Length of the workspace of forward_backward for rows rows."""
+        return fcn_backprop_workspace_len(&self.c, rows)
+
+    def epoch_workspace_len(self, int64_t batch_rows):
+        """Length of the workspace of train_epoch."""
+        return fcn_epoch_workspace_len(&self.c, batch_rows)
 
     def predict_workspace_len(self, int64_t chunk_rows):
         """Length of the workspace of predict."""
@@ -109,11 +122,88 @@ cdef inline void _require(bint condition, str what) except *:
         raise ValueError(f"fcnet core: {what}")
 
 
-def _check_batch(Net net, Py_ssize_t rows, Py_ssize_t x_cols, Py_ssize_t workspace_len,
-                 Py_ssize_t needed_workspace):
-    _require(rows > 0, "empty batch")
-    _require(x_cols == net.n_inputs, "X has the wrong number of columns")
-    _require(workspace_len >= needed_workspace, "workspace too small")
+cdef class Input:
+    """X as the core reads it (the C struct fcn_input): a C-contiguous float32
+    or float64 array, or a scipy CSR matrix, whose structure is checked here so
+    that C never reads outside it."""
+    cdef fcn_input c
+    cdef readonly object values, indices, indptr, dtype
+    cdef readonly int64_t n_rows, n_cols
+
+    def __init__(self, X):
+        if scipy.sparse.issparse(X):
+            _require(X.format == "csr", "sparse X must be CSR")
+            self.n_rows, self.n_cols = X.shape
+            self.values = np.ascontiguousarray(X.data)
+            self.indices = np.ascontiguousarray(X.indices, dtype=np.int64)
+            self.indptr = np.ascontiguousarray(X.indptr, dtype=np.int64)
+            _require(self.indptr.shape[0] == self.n_rows + 1 and self.indptr[0] == 0
+                     and (np.diff(self.indptr) >= 0).all()
+                     and self.indptr[self.n_rows] == self.values.shape[0]
+                     == self.indices.shape[0], "malformed CSR row pointers")
+            _require(self.indices.shape[0] == 0 or (self.indices.min() >= 0 and
+                     self.indices.max() < self.n_cols), "CSR column index out of range")
+        else:
+            _require(isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.c_contiguous,
+                     "X must be a C-contiguous 2-D array")
+            self.n_rows, self.n_cols = X.shape
+            self.values = X.reshape(-1)
+        self.dtype = self.values.dtype
+        _require(self.dtype in (np.float32, np.float64), "X must be float32 or float64")
+        cdef const float[::1] values32
+        cdef const double[::1] values64
+        cdef const int64_t[::1] indices, indptr
+        if self.dtype == np.float32:
+            values32 = self.values
+            self.c.values = &values32[0]
+        else:
+            values64 = self.values
+            self.c.values = &values64[0]
+        if self.indices is not None:
+            indices, indptr = self.indices, self.indptr
+            self.c.indices, self.c.indptr = &indices[0], &indptr[0]
+        self.c.rows = self.n_rows
+
+
+cdef double _next_signal_check = 0.0
+
+
+cdef int _interrupted() noexcept nogil:
+    """Asked by C between minibatches. At most every 0.1 s it takes the GIL and
+    lets Python run its signal handlers: Ctrl-C's KeyboardInterrupt then stays
+    set, and the epoch stops at that batch boundary."""
+    global _next_signal_check
+    cdef timespec now
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    cdef double seconds = now.tv_sec + 1e-9 * now.tv_nsec
+    if seconds < _next_signal_check:
+        return 0
+    _next_signal_check = seconds + 0.1
+    with gil:
+        return PyErr_CheckSignals() != 0
+
+
+cdef int _raise_pending_error() except -1:
+    # Cython raises the exception that is already set
+    return -1
+
+
+def _check_pass(Net net, Input X, floating[::1] params, floating[::1] workspace,
+                Py_ssize_t needed_workspace, sample_weight):
+    _require(X.n_rows > 0, "empty X")
+    _require(X.n_cols == net.n_inputs, "X has the wrong number of columns")
+    _require(X.dtype == np.asarray(params).dtype, "X and params differ in dtype")
+    _require(params.shape[0] == net.n_params, "wrong parameter count")
+    _require(workspace.shape[0] >= needed_workspace, "workspace too small")
+    _require(sample_weight is None or np.shape(sample_weight) == (X.n_rows,),
+             "sample_weight has the wrong shape")
+
+
+cdef const floating *_optional(const floating[::1] array):
+    """The data of an optional array (sample weights), NULL for None."""
+    if array is None:
+        return NULL
+    return &array[0]
 
 
 def activation_forward(floating[:, ::1] A, str activation):
@@ -175,28 +265,36 @@ def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta
                                    &A_in[0, 0], &W[0, 0], rows, fan_in, fan_out, alpha, n, code)
 
 
-def loss(const floating[:, ::1] A, const floating[:, ::1] Y, str loss_name):
-    """Mean loss over the rows of A against Y, without the L2 term."""
+def loss(const floating[:, ::1] A, const floating[:, ::1] Y, str loss_name,
+         const floating[::1] sample_weight=None):
+    """Mean loss over the rows of A against Y (weighted), without the L2 term."""
     _require(A.shape[0] == Y.shape[0] and A.shape[1] == Y.shape[1], "shape mismatch")
+    _require(sample_weight is None or sample_weight.shape[0] == A.shape[0], "shape mismatch")
     cdef int code = LOSSES[loss_name]
+    cdef const floating *weights = _optional(sample_weight)
     cdef double value
     with nogil:
         if floating is float:
-            value = fcn_loss_f32(&A[0, 0], &Y[0, 0], A.shape[0], A.shape[1], code)
+            value = fcn_loss_f32(&A[0, 0], &Y[0, 0], weights, A.shape[0], A.shape[1], code)
         else:
-            value = fcn_loss_f64(&A[0, 0], &Y[0, 0], A.shape[0], A.shape[1], code)
+            value = fcn_loss_f64(&A[0, 0], &Y[0, 0], weights, A.shape[0], A.shape[1], code)
     return value
 
 
-def output_delta(floating[:, ::1] delta, const floating[:, ::1] A, const floating[:, ::1] Y):
-    """delta = A - Y."""
+def output_delta(floating[:, ::1] delta, const floating[:, ::1] A, const floating[:, ::1] Y,
+                 const floating[::1] sample_weight=None, double scale=1.0):
+    """delta = (A - Y) * sample_weight * scale."""
     _require(A.shape[0] == Y.shape[0] == delta.shape[0]
              and A.shape[1] == Y.shape[1] == delta.shape[1], "shape mismatch")
+    _require(sample_weight is None or sample_weight.shape[0] == A.shape[0], "shape mismatch")
+    cdef const floating *weights = _optional(sample_weight)
     with nogil:
         if floating is float:
-            fcn_output_delta_f32(&delta[0, 0], &A[0, 0], &Y[0, 0], A.shape[0], A.shape[1])
+            fcn_output_delta_f32(&delta[0, 0], &A[0, 0], &Y[0, 0], weights, A.shape[0],
+                                 A.shape[1], scale)
         else:
-            fcn_output_delta_f64(&delta[0, 0], &A[0, 0], &Y[0, 0], A.shape[0], A.shape[1])
+            fcn_output_delta_f64(&delta[0, 0], &A[0, 0], &Y[0, 0], weights, A.shape[0],
+                                 A.shape[1], scale)
 
 
 def sgd_update(floating[::1] params, floating[::1] velocity, const floating[::1] grads,
@@ -227,66 +325,68 @@ def adam_update(floating[::1] params, floating[::1] m, floating[::1] v,
 
 
 def forward_backward(Net net, floating[::1] grads, floating[::1] workspace,
-                     const floating[::1] params, const floating[:, ::1] X,
-                     const floating[:, ::1] Y, double alpha):
-    """Loss and gradient of one batch; A[1..L] then delta[1..L] stay in workspace."""
-    cdef Py_ssize_t rows = X.shape[0]
-    _check_batch(net, rows, X.shape[1], workspace.shape[0], net.workspace_len(rows))
-    _require(Y.shape[0] == rows and Y.shape[1] == net.n_outputs, "Y has the wrong shape")
-    _require(params.shape[0] == net.n_params == grads.shape[0], "wrong parameter count")
+                     const floating[::1] params, Input X, const floating[:, ::1] Y,
+                     const floating[::1] sample_weight, double alpha, double delta_scale=1.0):
+    """Loss and gradient of the batch X; A[1..L] then delta[1..L] stay in workspace."""
+    _check_pass(net, X, params, workspace, net.backprop_workspace_len(X.n_rows), sample_weight)
+    _require(Y.shape[0] == X.n_rows and Y.shape[1] == net.n_outputs, "Y has the wrong shape")
+    _require(grads.shape[0] == net.n_params, "wrong gradient length")
+    cdef const floating *weights = _optional(sample_weight)
     cdef double value
     with nogil:
         if floating is float:
-            value = fcn_forward_backward_f32(&grads[0], &workspace[0], &params[0], &net.c,
-                                             &X[0, 0], &Y[0, 0], rows, alpha)
+            value = fcn_forward_backward_f32(&grads[0], &workspace[0], &params[0], &net.c, &X.c,
+                                             &Y[0, 0], weights, alpha, delta_scale)
         else:
-            value = fcn_forward_backward_f64(&grads[0], &workspace[0], &params[0], &net.c,
-                                             &X[0, 0], &Y[0, 0], rows, alpha)
+            value = fcn_forward_backward_f64(&grads[0], &workspace[0], &params[0], &net.c, &X.c,
+                                             &Y[0, 0], weights, alpha, delta_scale)
     return value
 
 
 def train_epoch(Net net, Optimizer optimizer, floating[::1] params, floating[::1] grads,
-                floating[::1] state, floating[::1] workspace, const floating[:, ::1] X,
-                const floating[:, ::1] Y, const int64_t[::1] order, int64_t batch_size,
-                double alpha):
-    """One epoch of minibatch training in C; returns the sum of batch loss * batch rows."""
-    cdef Py_ssize_t n_samples = X.shape[0]
+                floating[::1] state, floating[::1] workspace, Input X,
+                const floating[:, ::1] Y, const floating[::1] sample_weight,
+                const int64_t[::1] order, int64_t batch_size, double alpha):
+    """One epoch of minibatch training in C; returns the sum of batch loss * batch rows.
+    Ctrl-C stops it at a minibatch boundary within about 0.1 s, raising KeyboardInterrupt."""
+    cdef Py_ssize_t n_samples = X.n_rows
     _require(batch_size > 0, "batch_size must be positive")
-    _check_batch(net, n_samples, X.shape[1], workspace.shape[0],
-                 net.workspace_len(min(batch_size, n_samples)))
+    _check_pass(net, X, params, workspace, net.epoch_workspace_len(min(batch_size, n_samples)),
+                sample_weight)
     _require(Y.shape[0] == n_samples and Y.shape[1] == net.n_outputs, "Y has the wrong shape")
-    _require(params.shape[0] == net.n_params == grads.shape[0], "wrong parameter count")
+    _require(grads.shape[0] == net.n_params, "wrong gradient length")
     _require(state.shape[0] == net.n_params * (2 if optimizer.solver == "adam" else 1),
              "wrong optimizer state length")
     _require(order.shape[0] == n_samples, "order has the wrong length")
     _require(np.all((np.asarray(order) >= 0) & (np.asarray(order) < n_samples)),
              "order out of range")
+    cdef const floating *weights = _optional(sample_weight)
     cdef double summed_loss
+    cdef int status
     with nogil:
         if floating is float:
-            summed_loss = fcn_train_epoch_f32(&params[0], &grads[0], &state[0], &optimizer.c,
-                                              &workspace[0], &net.c, &X[0, 0], &Y[0, 0],
-                                              &order[0], n_samples, batch_size, alpha)
+            status = fcn_train_epoch_f32(&summed_loss, &params[0], &grads[0], &state[0],
+                                         &optimizer.c, &workspace[0], &net.c, &X.c, &Y[0, 0],
+                                         weights, &order[0], batch_size, alpha, _interrupted)
         else:
-            summed_loss = fcn_train_epoch_f64(&params[0], &grads[0], &state[0], &optimizer.c,
-                                              &workspace[0], &net.c, &X[0, 0], &Y[0, 0],
-                                              &order[0], n_samples, batch_size, alpha)
+            status = fcn_train_epoch_f64(&summed_loss, &params[0], &grads[0], &state[0],
+                                         &optimizer.c, &workspace[0], &net.c, &X.c, &Y[0, 0],
+                                         weights, &order[0], batch_size, alpha, _interrupted)
+    if status == FCN_EPOCH_INTERRUPTED:
+        _raise_pending_error()
     return summed_loss
 
 
 def predict(Net net, floating[:, ::1] out, floating[::1] workspace,
-            const floating[::1] params, const floating[:, ::1] X, int64_t chunk_rows):
+            const floating[::1] params, Input X, int64_t chunk_rows):
     """out = A[L] for the rows of X, computed chunk_rows rows at a time."""
-    cdef Py_ssize_t rows = X.shape[0]
     _require(chunk_rows > 0, "chunk_rows must be positive")
-    _check_batch(net, rows, X.shape[1], workspace.shape[0],
-                 net.predict_workspace_len(min(chunk_rows, rows)))
-    _require(out.shape[0] == rows and out.shape[1] == net.n_outputs, "out has the wrong shape")
-    _require(params.shape[0] == net.n_params, "wrong parameter count")
+    _check_pass(net, X, params, workspace,
+                net.predict_workspace_len(min(chunk_rows, X.n_rows)), None)
+    _require(out.shape[0] == X.n_rows and out.shape[1] == net.n_outputs,
+             "out has the wrong shape")
     with nogil:
         if floating is float:
-            fcn_predict_f32(&out[0, 0], &workspace[0], &params[0], &net.c, &X[0, 0], rows,
-                            chunk_rows)
+            fcn_predict_f32(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c, chunk_rows)
         else:
-            fcn_predict_f64(&out[0, 0], &workspace[0], &params[0], &net.c, &X[0, 0], rows,
-                            chunk_rows)
+            fcn_predict_f64(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c, chunk_rows)

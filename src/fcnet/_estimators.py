@@ -1,40 +1,39 @@
 """FCNetClassifier and FCNetRegressor: scikit-learn's MLP estimators, trained
 by fcnet's C core.
 
-Python validates and prepares (parameters, labels, dtype, random state, the
-flat parameter block); each epoch is one call into C that runs every
-minibatch; Python records the loss, decides when to stop, prints and warns,
-as scikit-learn's MLP does, once per epoch.
+Python validates and prepares (parameters, labels, sample weights, dtype,
+random state, the flat parameter block); each epoch is one call into C that
+runs every minibatch; Python records the loss, scores the validation split,
+decides when to stop, prints and warns, as scikit-learn's MLP does, once per
+epoch. lbfgs hands scipy a function whose loss and gradient come from one C
+call over the whole training set.
 """
 
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.optimize
 import scipy.sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
-from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from fcnet import _core, _network
 from fcnet._optimizers import StochasticOptimizer
 
 # Rows passed forward at once by predict: bounds its workspace.
 _PREDICT_CHUNK_ROWS = 4096
-
-
-class NotYetImplementedError(NotImplementedError, TypeError):
-    """An option of scikit-learn's MLP that fcnet does not implement yet.
-
-    Also a TypeError, so that code written for estimators without sparse
-    support (scikit-learn's own checks among them) recognises the refusal of
-    sparse input.
-    """
 
 
 def _store_arguments(estimator, arguments):
@@ -86,17 +85,20 @@ class _BaseFCNet(BaseEstimator):
 
     # ---- fit, with its helpers in call order ----
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data. float32 trains in float32; other input in float64.
 
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values (class labels in classification, real numbers in
             regression).
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
 
         Returns
         -------
@@ -104,21 +106,24 @@ class _BaseFCNet(BaseEstimator):
             Returns a trained model.
         """
         self._validate_params()
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False)
 
-    def _fit(self, X, y, incremental):
+    def _fit(self, X, y, sample_weight, incremental):
         """fit (incremental=False) and one epoch of partial_fit (True)."""
-        self._refuse_unimplemented(X)
         hidden_layer_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
-        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        X, Y, sample_weight = self._validate_input(X, y, sample_weight, incremental, first_pass)
         units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
         random_state = check_random_state(self.random_state)
         if first_pass:
             params = self._initialize(Y, units, X.dtype, random_state)
         else:
             params = self._previous_params(units, X.dtype)
-        self._fit_stochastic(X, Y, params, units, random_state, incremental)
+        net = _core.Net(units, self.activation, self.out_activation_, self._loss_name())
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(net, X, Y, sample_weight, params)
+        else:
+            self._fit_stochastic(net, X, Y, sample_weight, params, random_state, incremental)
         if not np.isfinite(params).all():
             # a warm start or partial_fit trained a copy: the previous
             # coefs_ and intercepts_ are still there
@@ -129,29 +134,39 @@ class _BaseFCNet(BaseEstimator):
         self.coefs_, self.intercepts_ = _network.views(params, units)
         return self
 
-    def _refuse_unimplemented(self, X):
-        """Options that arrive with full scikit-learn parity are refused by
-        name until then, never silently ignored."""
-        if scipy.sparse.issparse(X):
-            raise NotYetImplementedError(
-                "fcnet does not accept sparse X yet; pass a dense array (X.toarray())."
-            )
-        unimplemented = {
-            "solver='lbfgs'": self.solver == "lbfgs",
-            f"learning_rate={self.learning_rate!r}": self.learning_rate != "constant",
-            "early_stopping=True": self.early_stopping,
-            f"loss={getattr(self, 'loss', None)!r}": getattr(self, "loss", None) == "poisson",
-        }
-        for option, requested in unimplemented.items():
-            if requested:
-                raise NotYetImplementedError(f"fcnet does not implement {option} yet.")
-
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
         if np.any(np.array(sizes) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
+
+    def _validate_input(self, X, y, sample_weight, incremental, reset):
+        """X as a C-contiguous float array or a CSR matrix; y as the target
+        matrix Y of X's dtype; sample weights of X's dtype, or None."""
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=not is_classifier(self),
+            dtype=(np.float64, np.float32),
+            order="C",
+            reset=reset,
+        )
+        if scipy.sparse.issparse(X):
+            X = X.tocsr()
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        Y = np.ascontiguousarray(self._target_matrix(y, incremental), dtype=X.dtype)
+        sample_weight = self._sample_weight(y, sample_weight, X, incremental)
+        return X, Y, sample_weight
+
+    def _sample_weight(self, y, sample_weight, X, incremental):
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
 
     def _initialize(self, Y, units, dtype, random_state):
         """Reset the fitted attributes; return the new parameter block."""
@@ -162,12 +177,25 @@ class _BaseFCNet(BaseEstimator):
         self.out_activation_ = self._output_activation()
         params = _network.glorot_uniform(units, self.activation, random_state, dtype)
         self.coefs_, self.intercepts_ = _network.views(params, units)
+        if self.solver != "lbfgs":
+            self._start_records(params)
+        return params
+
+    def _start_records(self, params):
+        """The per-epoch records of the stochastic solvers, as scikit-learn keeps them."""
         self.loss_curve_ = []
         self._no_improvement_count = 0
-        self.best_loss_ = np.inf
-        self.validation_scores_ = None
-        self.best_validation_score_ = None
-        return params
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.validation_loss_curve_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+            self._best_params = params.copy()
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.validation_loss_curve_ = None
+            self.best_validation_score_ = None
 
     def _previous_params(self, units, dtype):
         """A copy of the weights a warm start or partial_fit continues from."""
@@ -180,6 +208,41 @@ class _BaseFCNet(BaseEstimator):
             )
         return _network.pack(self.coefs_, self.intercepts_, dtype)
 
+    def _true_gradient_scale(self):
+        """delta[L] scale that makes the gradient that of the reported loss:
+        the squared error is averaged over outputs (scikit-learn #8349)."""
+        return 1.0 / self.n_outputs_ if self._loss_name() == "squared_error" else 1.0
+
+    def _fit_lbfgs(self, net, X, Y, sample_weight, params):
+        inputs = _core.Input(X)
+        grads = np.empty_like(params)
+        workspace = np.empty(net.backprop_workspace_len(X.shape[0]), dtype=params.dtype)
+        delta_scale = self._true_gradient_scale()
+
+        def loss_and_gradient(packed):
+            params[:] = packed
+            loss = _core.forward_backward(
+                net, grads, workspace, params, inputs, Y, sample_weight, self.alpha, delta_scale
+            )
+            return loss, grads.astype(np.float64)  # a copy: scipy keeps it
+
+        iprint = 1 if self.verbose is True or self.verbose >= 1 else -1
+        result = scipy.optimize.minimize(
+            loss_and_gradient,
+            params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            options={
+                "maxfun": self.max_fun,
+                "maxiter": self.max_iter,
+                "gtol": self.tol,
+                **_get_additional_lbfgs_options_dict("iprint", iprint),
+            },
+        )
+        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        self.loss_ = result.fun
+        params[:] = result.x
+
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
             return min(200, n_samples)
@@ -190,16 +253,28 @@ class _BaseFCNet(BaseEstimator):
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
-    def _fit_stochastic(self, X, Y, params, units, random_state, incremental):
-        n_samples = X.shape[0]
-        batch_size = self._batch_size(n_samples)
-        net = _core.Net(units, self.activation, self.out_activation_, self._loss_name())
+    def _fit_stochastic(self, net, X, Y, sample_weight, params, random_state, incremental):
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = StochasticOptimizer(self, net.n_params, X.dtype)
         # successive partial_fit calls may bring X of another dtype
         self._optimizer.state = self._optimizer.state.astype(X.dtype, copy=False)
+        if not hasattr(self, "loss_curve_") or (
+            self.early_stopping and self.validation_scores_ is None
+        ):  # a warm start after lbfgs, or with early stopping newly on
+            self._start_records(params)
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        validation = None
+        if self.early_stopping:
+            X, Y, sample_weight, validation = self._validation_split(
+                X, Y, sample_weight, random_state
+            )
+
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(n_samples)
+        inputs = _core.Input(X)
         grads = np.empty_like(params)
-        workspace = np.empty(net.workspace_len(batch_size), dtype=X.dtype)
+        workspace = np.empty(net.epoch_workspace_len(batch_size), dtype=X.dtype)
         sample_idx = np.arange(n_samples, dtype=np.int64)
         try:
             self.n_iter_ = 0
@@ -212,7 +287,7 @@ class _BaseFCNet(BaseEstimator):
                     sample_idx = sample_idx[permutation]
                 summed_loss = _core.train_epoch(
                     net, self._optimizer.core, params, grads, self._optimizer.state,
-                    workspace, X, Y, sample_idx, batch_size, self.alpha,
+                    workspace, inputs, Y, sample_weight, sample_idx, batch_size, self.alpha,
                 )
                 self.n_iter_ += 1
                 # a scalar of X's dtype, as scikit-learn's loss_ is
@@ -221,11 +296,19 @@ class _BaseFCNet(BaseEstimator):
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-                if self._training_loss_stalled():
-                    msg = (
-                        "Training loss did not improve more than tol=%f"
-                        " for %d consecutive epochs." % (self.tol, self.n_iter_no_change)
-                    )
+                self._update_no_improvement_count(net, params, validation)
+                self._optimizer.iteration_ends(self.t_)
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if validation is not None:
+                        msg = (
+                            "Validation score did not improve more than "
+                            "tol=%f for %d consecutive epochs." % (self.tol, self.n_iter_no_change)
+                        )
+                    else:
+                        msg = (
+                            "Training loss did not improve more than tol=%f"
+                            " for %d consecutive epochs." % (self.tol, self.n_iter_no_change)
+                        )
                     if self._optimizer.trigger_stopping(msg, self.verbose):
                         break
                     self._no_improvement_count = 0
@@ -239,34 +322,93 @@ class _BaseFCNet(BaseEstimator):
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
+        if validation is not None:
+            params[:] = self._best_params
 
-    def _training_loss_stalled(self):
-        """Count epochs that did not beat the best loss by tol; True once
-        there are more than n_iter_no_change of them in a row."""
-        if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+    def _validation_split(self, X, Y, sample_weight, random_state):
+        """scikit-learn's split: the same call on the same generator, stratified
+        for one output unit (binary classification)."""
+        stratify = Y.astype(bool) if is_classifier(self) and self.n_outputs_ == 1 else None
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        split = train_test_split(
+            *arrays,
+            random_state=random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        X_train, X_val, Y_train, Y_val = split[:4]
+        sw_train, sw_val = split[4:] if sample_weight is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        return X_train, Y_train, sw_train, (X_val, Y_val, sw_val)
+
+    def _update_no_improvement_count(self, net, params, validation):
+        """Count epochs without a tol improvement of the training loss, or with
+        early stopping of the validation score (keeping the best weights)."""
+        if validation is None:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+            return
+        X_val, Y_val, sw_val = validation
+        A = self._output(params, net.units, X_val)
+        self.validation_scores_.append(self._validation_score(A, Y_val, sw_val))
+        self.validation_loss_curve_.append(_core.loss(A, Y_val, self._loss_name(), sw_val))
+        if self.verbose:
+            print("Validation score: %f" % self.validation_scores_[-1])
+        last_score = self.validation_scores_[-1]
+        # a NaN score compares False both ways: it resets the count, as in scikit-learn
+        if last_score < self.best_validation_score_ + self.tol:
             self._no_improvement_count += 1
         else:
             self._no_improvement_count = 0
-        if self.loss_curve_[-1] < self.best_loss_:
-            self.best_loss_ = self.loss_curve_[-1]
-        return self._no_improvement_count > self.n_iter_no_change
+        if last_score > self.best_validation_score_:
+            self.best_validation_score_ = last_score
+            self._best_params = params.copy()
+
+    def _validation_score(self, A, Y, sample_weight):
+        """scikit-learn's _score: accuracy or R^2, NaN for non-finite predictions."""
+        y_pred = self._predictions(A)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return self._score_function(self._predictions(Y), y_pred, sample_weight=sample_weight)
 
     # ---- prediction ----
 
-    def _forward(self, X):
-        """Output activations A[L] for X, computed in C."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="C")
-        units = _network.units_of(self.coefs_, self.intercepts_)
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        X = X.astype(dtype, copy=False)
-        params = _network.block_of(self.coefs_, self.intercepts_, dtype)
+    def _output(self, params, units, X):
+        """Output activations A[L] for X (dense or CSR, params' dtype), computed in C."""
         net = _core.Net(units, self.activation, self.out_activation_, self._loss_name())
         chunk_rows = min(X.shape[0], _PREDICT_CHUNK_ROWS)
-        workspace = np.empty(max(1, net.predict_workspace_len(chunk_rows)), dtype=dtype)
-        out = np.empty((X.shape[0], units[-1]), dtype=dtype)
-        _core.predict(net, out, workspace, params, X, chunk_rows)
+        workspace = np.empty(max(1, net.predict_workspace_len(chunk_rows)), dtype=params.dtype)
+        out = np.empty((X.shape[0], units[-1]), dtype=params.dtype)
+        _core.predict(net, out, workspace, params, _core.Input(X), chunk_rows)
         return out
+
+    def _forward(self, X):
+        """A[L] for new X, at coefs_ and intercepts_."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32), order="C",
+        )
+        if scipy.sparse.issparse(X):
+            X = X.tocsr()
+        units = _network.units_of(self.coefs_, self.intercepts_)
+        # as numpy would compute X @ coefs_: float32 only when both are
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        params = _network.block_of(self.coefs_, self.intercepts_, dtype)
+        return self._output(params, units, X.astype(dtype, copy=False))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
 
 class FCNetClassifier(ClassifierMixin, _BaseFCNet):
@@ -276,12 +418,13 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
     same parameters, defaults, fitted attributes and methods; see its
     documentation for each parameter. For one ``random_state`` it draws the
     same initial weights and the same minibatches, so it trains the same
-    network up to rounding.
+    network up to rounding. Beyond scikit-learn: ``class_weight`` and
+    ``validation_loss_curve_``.
 
-    Implemented so far: ``solver`` 'sgd' and 'adam' with
-    ``learning_rate='constant'``, ``warm_start`` and ``partial_fit``, on dense
-    X. The other options raise :class:`NotYetImplementedError` naming
-    themselves.
+    The deliberate deviations from scikit-learn: lbfgs on float32 input
+    trains in float32 (scikit-learn's turns coefs_ into float64), and
+    ``partial_fit`` is absent for lbfgs in both estimators (scikit-learn's
+    MLPRegressor keeps it).
 
     Parameters
     ----------
@@ -329,21 +472,28 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         Epochs without a tol improvement before stopping.
     max_fun : int, default=15000
         Maximum number of loss evaluations of lbfgs.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into the sample weights: a dict
+        {class: weight}, or 'balanced' for n_samples / (n_classes *
+        count(class)). Not in scikit-learn's MLPClassifier.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     loss_ : float
-        The loss of the last epoch.
-    best_loss_ : float
-        The smallest epoch loss reached.
+        The loss of the last epoch (with lbfgs: at the solution).
+    best_loss_ : float or None
+        The smallest epoch loss reached; None with early stopping.
     loss_curve_ : list of shape (n_iter_,)
-        The loss of each epoch.
-    validation_scores_ : None
-        Scores of early stopping (not implemented yet).
-    best_validation_score_ : None
-        Best score of early stopping (not implemented yet).
+        The loss of each epoch (sgd and adam).
+    validation_scores_ : list of shape (n_iter_,) or None
+        The score on the validation split after each epoch, with early stopping.
+    best_validation_score_ : float or None
+        The best of validation_scores_, with early stopping.
+    validation_loss_curve_ : list of shape (n_iter_,) or None
+        The loss (without the L2 term) on the validation split after each
+        epoch, with early stopping. Not in scikit-learn.
     t_ : int
         Number of training samples seen.
     coefs_ : list of shape (n_layers - 1,)
@@ -363,6 +513,11 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
     out_activation_ : str
         Name of the output activation function.
     """
+
+    _parameter_constraints: dict = {
+        **_BaseFCNet._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     def __init__(
         self,
@@ -390,17 +545,12 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        class_weight=None,
     ):
         _store_arguments(self, locals())
 
-    def _validate_input(self, X, y, incremental, reset):
-        """X as a C-contiguous float array; y as the 0/1 label indicator matrix Y."""
-        X, y = validate_data(
-            self, X, y, multi_output=True, dtype=(np.float64, np.float32), order="C",
-            reset=reset,
-        )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+    def _target_matrix(self, y, incremental):
+        """The 0/1 label indicator matrix of y, learning the labels on a first pass."""
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
@@ -419,11 +569,25 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        Y = self._label_binarizer.transform(y)
-        return X, np.ascontiguousarray(Y, dtype=X.dtype)
+        return self._label_binarizer.transform(y)
+
+    def _sample_weight(self, y, sample_weight, X, incremental):
+        """Sample weights times class weights."""
+        sample_weight = super()._sample_weight(y, sample_weight, X, incremental)
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: one batch "
+                "does not tell the class frequencies. Compute them with "
+                "sklearn.utils.class_weight.compute_class_weight on enough of the "
+                "training targets and pass the resulting dict as class_weight."
+            )
+        class_weights = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+        return class_weights if sample_weight is None else sample_weight * class_weights
 
     @available_if(_is_stochastic)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 
         Parameters
@@ -433,6 +597,9 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
 
         y : array-like of shape (n_samples,)
             The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
 
         classes : array of shape (n_classes,), default=None
             Classes across all calls to partial_fit; required on the first
@@ -450,13 +617,21 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def _output_activation(self):
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
 
     def _loss_name(self):
         return "log_loss" if self.out_activation_ == "softmax" else "binary_log_loss"
+
+    def _predictions(self, A):
+        """Labels from output activations (or from a 0/1 indicator matrix)."""
+        if self.n_outputs_ == 1:
+            A = A.ravel()
+        return self._label_binarizer.inverse_transform(A)
+
+    _score_function = staticmethod(accuracy_score)
 
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier.
@@ -471,10 +646,7 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        y_pred = self._forward(X)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+        return self._predictions(self._forward(X))
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -524,15 +696,17 @@ class FCNetRegressor(RegressorMixin, _BaseFCNet):
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
     same parameters (``loss`` first), defaults, fitted attributes and
     methods; see :class:`FCNetClassifier` and scikit-learn's documentation
-    for each parameter. Implemented so far: ``loss='squared_error'`` with
-    ``solver`` 'sgd' and 'adam' at a constant learning rate, ``warm_start``
-    and ``partial_fit``, on dense X; the other options raise
-    :class:`NotYetImplementedError` naming themselves.
+    for each parameter, and for the deliberate deviations. One more: with
+    lbfgs and several outputs, the gradient is that of the reported loss,
+    the squared error averaged over outputs; scikit-learn's is n_outputs
+    times too large (its issue #8349). The stochastic solvers keep
+    scikit-learn's steps.
 
     Parameters
     ----------
     loss : {'squared_error', 'poisson'}, default='squared_error'
-        The loss function to minimise (half squared error).
+        The loss function to minimise: half the squared error, or half the
+        Poisson deviance with an exp output (y >= 0).
     hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, \
 learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, \
 warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction, \
@@ -542,7 +716,7 @@ beta_1, beta_2, epsilon, n_iter_no_change, max_fun
     Attributes
     ----------
     loss_, best_loss_, loss_curve_, validation_scores_, best_validation_score_, \
-t_, coefs_, intercepts_, n_features_in_, feature_names_in_, n_iter_, n_layers_, \
+validation_loss_curve_, t_, coefs_, intercepts_, n_features_in_, feature_names_in_, n_iter_, n_layers_, \
 n_outputs_, out_activation_
         As in :class:`FCNetClassifier`.
     """
@@ -582,25 +756,16 @@ n_outputs_, out_activation_
     ):
         _store_arguments(self, locals())
 
-    def _validate_input(self, X, y, incremental, reset):
-        """X as a C-contiguous float array; y as an (n_samples, n_outputs) Y of X's dtype."""
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            multi_output=True,
-            y_numeric=True,
-            dtype=(np.float64, np.float32),
-            order="C",
-            reset=reset,
-        )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        return X, np.ascontiguousarray(Y, dtype=X.dtype)
+    def _target_matrix(self, y, incremental):
+        """y as an (n_samples, n_outputs) matrix."""
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson regression."
+            )
+        return y.reshape(-1, 1) if y.ndim == 1 else y
 
     @available_if(_is_stochastic)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
 
         Parameters
@@ -611,19 +776,27 @@ n_outputs_, out_activation_
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
         Returns
         -------
         self : object
             Trained model.
         """
         self._validate_params()
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def _output_activation(self):
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _loss_name(self):
-        return "squared_error"
+        return self.loss
+
+    def _predictions(self, A):
+        return A.ravel() if A.shape[1] == 1 else A
+
+    _score_function = staticmethod(r2_score)
 
     def predict(self, X):
         """Predict using the multi-layer perceptron model.
@@ -638,6 +811,5 @@ n_outputs_, out_activation_
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
-        y_pred = self._forward(X)
-        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
+        return self._predictions(self._forward(X))
 
