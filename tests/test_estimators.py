@@ -212,3 +212,48 @@ def test_works_in_pipeline_and_grid_search(iris):
         warnings.simplefilter("ignore", ConvergenceWarning)
         search.fit(X, y)
     assert search.best_score_ > 0.85
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 1.0, 1: 5.0, 2: 0.5}])
+def test_class_weight_is_multiplied_into_sample_weight(iris, class_weight):
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    X, y = iris
+    keep = np.r_[0:50, 50:70, 100:150]  # class 1 rare
+    X, y = X[keep], y[keep]
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2, len(y))
+    params = dict(max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted = FCNetClassifier(class_weight=class_weight, **params)
+        weighted.fit(X, y, sample_weight=sample_weight)
+        reference = FCNetClassifier(**params).fit(
+            X, y, sample_weight=sample_weight * compute_sample_weight(class_weight, y))
+    for mine, expected in zip(weighted.coefs_, reference.coefs_):
+        assert_array_equal(mine, expected)
+
+
+def test_balanced_class_weight_lifts_the_rare_class():
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import recall_score
+
+    X, y = make_classification(n_samples=2000, weights=[0.95], flip_y=0.05, random_state=0)
+    recalls = []
+    for class_weight in [None, "balanced"]:
+        model = FCNetClassifier(hidden_layer_sizes=(16,), class_weight=class_weight,
+                                max_iter=50, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            recalls.append(recall_score(y, model.fit(X, y).predict(X)))
+    assert recalls[1] > recalls[0] + 0.05
+
+
+def test_class_weight_in_partial_fit(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="'balanced' is not supported for partial_fit"):
+        FCNetClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+    model = FCNetClassifier(class_weight={0: 2.0}, random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    assert model.n_iter_ == 1
+    with pytest.raises(ValueError, match="class_weight"):
+        FCNetClassifier(class_weight="heavy").fit(X, y)

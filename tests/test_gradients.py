@@ -91,3 +91,20 @@ def test_multi_output_squared_error_follows_scikit_learn():
 
     numeric = central_differences(data_loss_times_outputs_plus_l2, params)
     assert max_relative_error(numeric, grads) <= 1e-7
+
+
+def test_lbfgs_gradient_is_that_of_the_reported_loss():
+    """With delta_scale = 1 / n_outputs (what lbfgs uses for the squared
+    error) the gradient is the true one of the loss fcnet reports."""
+    n_outputs = 3
+    net, params, X, Y = problem("tanh", "identity", "squared_error", n_outputs)
+    workspace = np.empty(net.backprop_workspace_len(ROWS))
+    grads = np.empty_like(params)
+
+    def loss_at(p):
+        return _core.forward_backward(net, np.empty_like(p), workspace, p, _core.Input(X), Y,
+                                      None, ALPHA, 1 / n_outputs)
+
+    _core.forward_backward(net, grads, workspace, params, _core.Input(X), Y, None, ALPHA,
+                           1 / n_outputs)
+    assert max_relative_error(central_differences(loss_at, params), grads) <= 1e-7

@@ -4,6 +4,7 @@ remainders and the OpenMP path."""
 
 import numpy as np
 import pytest
+import scipy.sparse
 from numpy.testing import assert_allclose, assert_array_equal
 
 from fcnet import _core, _network
@@ -201,3 +202,82 @@ def test_bridge_refuses_buffers_too_small():
         _core.forward_backward(net, grads, np.empty(10_000), params, inputs, Y, np.ones(3), 0.0)
     with pytest.raises(ValueError, match="shape mismatch"):
         _core.dense_forward(np.empty((10, 3)), X, np.empty((4, 8)), np.empty(8), "relu")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_output_and_poisson_loss(dtype):
+    rng = np.random.default_rng(10)
+    Z = random(rng, (13, 3), dtype)
+    A = Z.copy()
+    _core.activation_forward(A, "exp")
+    assert_allclose(A, np.exp(Z.astype(np.float64)), rtol=RTOL[dtype])
+    Y = rng.poisson(2.0, (13, 3)).astype(dtype)
+    A64, Y64 = A.astype(np.float64), Y.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.sum(np.where(Y64 > 0, Y64 * np.log(Y64 / A64), 0) - Y64 + A64) / 13
+    assert_allclose(_core.loss(A, Y, "poisson"), expected, rtol=RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("loss_name", ["squared_error", "binary_log_loss", "log_loss", "poisson"])
+def test_weighted_loss_and_delta(dtype, loss_name):
+    """Weights as np.average's, and delta[L] = (A - Y) * weight * scale."""
+    rng = np.random.default_rng(11)
+    A = rng.uniform(0.05, 0.95, (17, 3))
+    A /= A.sum(axis=1, keepdims=True)
+    Y = np.eye(3)[rng.integers(0, 3, 17)]
+    weights = rng.uniform(0, 3, 17)
+    A, Y, weights = A.astype(dtype), Y.astype(dtype), weights.astype(dtype)
+    per_row = [_core.loss(A[i : i + 1], Y[i : i + 1], loss_name) for i in range(17)]
+    assert_allclose(_core.loss(A, Y, loss_name, weights), np.average(per_row, weights=weights),
+                     rtol=RTOL[dtype])
+    delta = np.empty_like(A)
+    _core.output_delta(delta, A, Y, weights, 0.5)
+    assert_allclose(delta, (A - Y) * weights[:, None] * 0.5, rtol=RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_input_matches_dense(dtype):
+    """Layer 1 from CSR rows gives the dense pass's loss, gradient, A and
+    delta, predictions and one epoch of training."""
+    rng = np.random.default_rng(12)
+    units, rows = [40, 24, 3], 57
+    net, _, _, params = make_net(rng, units, "relu", "softmax", "log_loss", dtype)
+    X = random(rng, (rows, units[0]), dtype) * (rng.uniform(size=(rows, units[0])) < 0.2)
+    X[3] = 0  # an empty row
+    Y = np.eye(3, dtype=dtype)[rng.integers(0, 3, rows)]
+    weights = rng.uniform(0.5, 2, rows).astype(dtype)
+    order = rng.permutation(rows).astype(np.int64)
+
+    def passes(inputs):
+        grads, workspace = np.empty_like(params), np.zeros(net.backprop_workspace_len(rows), dtype)
+        loss = _core.forward_backward(net, grads, workspace, params, inputs, Y, weights, 0.1)
+        out = np.empty((rows, 3), dtype)
+        _core.predict(net, out, np.empty(net.predict_workspace_len(10), dtype), params, inputs, 10)
+        trained, state = params.copy(), np.zeros(2 * len(params), dtype)
+        adam = _core.Optimizer("adam", 1e-2, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+        _core.train_epoch(net, adam, trained, np.empty_like(params), state,
+                          np.empty(net.epoch_workspace_len(16), dtype), inputs, Y, weights,
+                          order, 16, 0.1)
+        return loss, grads, workspace, out, trained
+
+    tol = dict(rtol=10 * RTOL[dtype], atol=1e-6 if dtype == np.float32 else 1e-14)
+    dense = passes(_core.Input(X))
+    for X_sparse in (scipy.sparse.csr_matrix(X), scipy.sparse.csr_array(X)):
+        for mine, reference in zip(passes(_core.Input(X_sparse)), dense):
+            assert_allclose(mine, reference, **tol)
+
+
+def test_input_refuses_malformed_sparse_structure():
+    X = scipy.sparse.csr_matrix(np.eye(3))
+    X.indices[1] = 7
+    with pytest.raises(ValueError, match="column index out of range"):
+        _core.Input(X)
+    X = scipy.sparse.csr_matrix(np.eye(3))
+    X.indptr[1] = 5
+    with pytest.raises(ValueError, match="malformed CSR row pointers"):
+        _core.Input(X)
+    with pytest.raises(ValueError, match="must be CSR"):
+        _core.Input(scipy.sparse.csc_matrix(np.eye(3)))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core.Input(np.eye(3)[:, ::2])

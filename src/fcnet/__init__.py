@@ -1,6 +1,7 @@
 """fcnet: fully connected neural networks trained in C, as scikit-learn estimators."""
 
+from fcnet._backprop import BackpropResult, backprop, check_gradients
 from fcnet._estimators import FCNetClassifier, FCNetRegressor
 
-__all__ = ["FCNetClassifier", "FCNetRegressor"]
+__all__ = ["BackpropResult", "FCNetClassifier", "FCNetRegressor", "backprop", "check_gradients"]
 __version__ = "0.1.0"

@@ -569,6 +569,10 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
+        return self._encode_targets(y)
+
+    def _encode_targets(self, y):
+        """y as the 0/1 label indicator matrix of the known classes."""
         return self._label_binarizer.transform(y)
 
     def _sample_weight(self, y, sample_weight, X, incremental):
@@ -762,6 +766,10 @@ n_outputs_, out_activation_
             raise ValueError(
                 "Some value(s) of y are negative which is not allowed for Poisson regression."
             )
+        return self._encode_targets(y)
+
+    def _encode_targets(self, y):
+        """y as an (n_samples, n_outputs) matrix."""
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     @available_if(_is_stochastic)

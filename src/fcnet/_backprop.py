@@ -1,0 +1,158 @@
+"""The learner's view: one batch through a fitted estimator's network, in the
+course's notation, computed by the C kernels that train it."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse
+from sklearn.utils import column_or_1d
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from fcnet import _core, _network
+
+
+@dataclass(frozen=True)
+class BackpropResult:
+    """One forward and backward pass of a batch at an estimator's current weights.
+
+    Lists are indexed by layer, l = 0 .. L with L = ``n_layers_ - 1``, as in
+    the course: ``A[0]`` is the batch X; ``Z[0]``, ``delta[0]``, ``dW[0]``
+    and ``db[0]`` are None. ``W[l]`` is ``coefs_[l - 1]``, of shape (fan_in,
+    fan_out), and ``b[l]`` is ``intercepts_[l - 1]``.
+
+    Attributes
+    ----------
+    loss : float
+        The estimator's loss on the batch, L2 term included.
+    Z : list of ndarray of shape (n_samples, units[l])
+        Weighted input sums ``Z[l] = A[l-1] @ W[l] + b[l]``.
+    A : list of ndarray of shape (n_samples, units[l])
+        Activations ``A[l] = f(Z[l])``; ``A[L]`` is the output.
+    delta : list of ndarray of shape (n_samples, units[l])
+        Error signals: ``delta[L] = A[L] - Y`` (times the sample weights),
+        ``delta[l] = (delta[l+1] @ W[l+1].T) * f'(Z[l])``; the gradient of the
+        loss with respect to ``Z[l]``, times n.
+    dW : list of ndarray of shape (units[l-1], units[l])
+        ``dL/dW[l] = (A[l-1].T @ delta[l] + alpha * W[l]) / n``.
+    db : list of ndarray of shape (units[l],)
+        ``dL/db[l] = sum(delta[l]) / n``.
+
+    With the squared error and several outputs, ``delta[L]`` is divided by
+    n_outputs so that dW and db are the gradient of the reported loss (which
+    averages over outputs); scikit-learn's stochastic steps omit that factor.
+    """
+
+    loss: float
+    Z: list
+    A: list
+    delta: list
+    dW: list
+    db: list
+
+
+@dataclass
+class _Batch:
+    """A batch prepared for the core, and the estimator's network at its weights."""
+
+    net: _core.Net
+    params: np.ndarray
+    X: np.ndarray
+    Y: np.ndarray
+    sample_weight: np.ndarray
+    alpha: float
+    delta_scale: float
+
+    def loss_and_gradient(self, params, grads, workspace):
+        return _core.forward_backward(self.net, grads, workspace, params, _core.Input(self.X),
+                                      self.Y, self.sample_weight, self.alpha, self.delta_scale)
+
+    def workspace(self):
+        return np.empty(self.net.backprop_workspace_len(len(self.X)), dtype=self.params.dtype)
+
+
+def _prepare(estimator, X, y, sample_weight):
+    check_is_fitted(estimator)
+    X, y = validate_data(estimator, X, y, reset=False, accept_sparse=True, multi_output=True,
+                         dtype=(np.float64, np.float32))
+    if scipy.sparse.issparse(X):
+        X = X.toarray()  # a batch to look at, not a training set
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y)
+    units = _network.units_of(estimator.coefs_, estimator.intercepts_)
+    dtype = np.result_type(X.dtype, estimator.coefs_[0].dtype)
+    Y = np.ascontiguousarray(estimator._encode_targets(y), dtype=dtype)
+    if sample_weight is not None:
+        sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
+    net = _core.Net(units, estimator.activation, estimator.out_activation_,
+                    estimator._loss_name())
+    return _Batch(net, _network.block_of(estimator.coefs_, estimator.intercepts_, dtype),
+                  np.ascontiguousarray(X, dtype=dtype), Y, sample_weight, estimator.alpha,
+                  estimator._true_gradient_scale())
+
+
+def backprop(estimator, X, y, sample_weight=None):
+    """Z, A, delta and the gradients of every layer for one batch.
+
+    Parameters
+    ----------
+    estimator : fitted FCNetClassifier or FCNetRegressor
+    X : array-like of shape (n_samples, n_features)
+        The batch (a sparse one is densified).
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Its targets: class labels, or values.
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    BackpropResult
+    """
+    batch = _prepare(estimator, X, y, sample_weight)
+    units, rows = list(batch.net.units), len(batch.X)
+    L = len(units) - 1
+    grads, workspace = np.empty_like(batch.params), batch.workspace()
+    loss = batch.loss_and_gradient(batch.params, grads, workspace)
+
+    # the core leaves A[1..L] then delta[1..L] at the start of the workspace
+    blocks, start = [], 0
+    for n_units in units[1:] * 2:
+        blocks.append(workspace[start : start + rows * n_units].reshape(rows, n_units).copy())
+        start += rows * n_units
+    A, delta = [batch.X] + blocks[:L], [None] + blocks[L:]
+    Ws, bs = _network.views(batch.params, units)
+    Z = [None]
+    for l in range(1, L + 1):  # the weighted input sums, by the same kernel without f
+        Z.append(np.empty((rows, units[l]), dtype=batch.params.dtype))
+        _core.dense_forward(Z[l], A[l - 1], Ws[l - 1], bs[l - 1], "identity")
+    dW, db = _network.views(grads, units)
+    return BackpropResult(float(loss), Z, A, delta, [None, *dW], [None, *db])
+
+
+def check_gradients(estimator, X, y, sample_weight=None, step=1e-3):
+    """Largest relative error between backprop's dW and db and central
+    differences of the loss, over every weight and bias.
+
+    Four loss evaluations per parameter (Richardson extrapolation of central
+    differences at step and step / 2): meant for small networks. Relu's kink
+    makes the derivative undefined where a Z is within a step of 0.
+
+    Returns
+    -------
+    float
+        max over parameters of |numeric - analytic| / max(|numeric|, |analytic|, 1e-8)
+    """
+    batch = _prepare(estimator, X, y, sample_weight)
+    grads, workspace = np.empty_like(batch.params), batch.workspace()
+    batch.loss_and_gradient(batch.params, grads, workspace)
+    scratch = np.empty_like(grads)
+
+    def central(i, h):
+        shifted = batch.params.copy()
+        shifted[i] += h
+        ahead = batch.loss_and_gradient(shifted, scratch, workspace)
+        shifted[i] -= 2 * h
+        return (ahead - batch.loss_and_gradient(shifted, scratch, workspace)) / (2 * h)
+
+    numeric = np.array([(4 * central(i, step / 2) - central(i, step)) / 3
+                        for i in range(len(grads))])
+    scale = np.maximum(np.maximum(np.abs(numeric), np.abs(grads)), 1e-8)
+    return float(np.max(np.abs(numeric - grads) / scale))

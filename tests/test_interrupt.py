@@ -1,0 +1,33 @@
+"""Ctrl-C during fit: noticed at a minibatch boundary, mid-epoch, with
+scikit-learn's warning, leaving a usable model."""
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+from fcnet import FCNetClassifier
+
+
+def test_ctrl_c_stops_within_an_epoch_and_leaves_a_usable_model():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((240_000, 100)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    # an epoch is 450 GFLOP in 7500 minibatches: seconds on any CPU; the
+    # signal comes after 0.2 s
+    model = FCNetClassifier(hidden_layer_sizes=(512, 512), batch_size=32, max_iter=5,
+                            random_state=0)
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.warns(UserWarning, match="Training interrupted by user."):
+            model.fit(X, y)
+    finally:
+        timer.cancel()
+    # stopped inside the first epoch: no epoch was recorded, yet batches ran
+    assert model.n_iter_ == 0 and model.loss_curve_ == [] and model.t_ == 0
+    assert all(np.isfinite(c).all() for c in model.coefs_)
+    assert model.predict(X[:10]).shape == (10,)
+    assert model.score(X[:2000], y[:2000]) > 0.6
