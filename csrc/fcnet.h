@@ -79,6 +79,9 @@ typedef struct fcn_optimizer {
 /* Threads an OpenMP loop of the core will use (1 without OpenMP). */
 int fcn_max_threads(void);
 
+/* Reals of the scratch that packs a (K x N) right-hand matrix into panels. */
+int64_t fcn_pack_len(int64_t K, int64_t N);
+
 /* Reals needed by the workspace of fcn_forward_backward for up to rows rows. */
 int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows);
 

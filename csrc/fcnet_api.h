@@ -18,19 +18,21 @@ void FCN(fcn_activation_backward)(FCN_REAL *delta, const FCN_REAL *A, int64_t ro
 
 /* A_out = f(A_in @ W + b): the weighted input sums with bias and activation
  * fused into the epilogue.
- * A_out: (rows x fan_out), A_in: (rows x fan_in), W: (fan_in x fan_out), b: (fan_out) */
+ * A_out: (rows x fan_out), A_in: (rows x fan_in), W: (fan_in x fan_out), b: (fan_out),
+ * pack: scratch of fcn_pack_len(fan_in, fan_out) reals. */
 void FCN(fcn_dense_forward)(FCN_REAL *A_out, const FCN_REAL *A_in, const FCN_REAL *W,
                             const FCN_REAL *b, int64_t rows, int64_t fan_in, int64_t fan_out,
-                            int activation);
+                            int activation, FCN_REAL *pack);
 
 /* Backward through one layer:
  *   dW = (A_in.T @ delta + alpha * W) / n        dW: (fan_in x fan_out)
  *   db = sum over rows of delta / n              db: (fan_out)
  *   delta_in = (delta @ W.T) * f'(Z_in)          delta_in: (rows x fan_in)
  * delta_in is skipped when NULL (layer 1 has no delta below it); f' is
- * in_activation's derivative, computed from A_in. W_T: scratch of
- * (fan_out x fan_in) reals. delta: (rows x fan_out), A_in: (rows x fan_in). */
-void FCN(fcn_dense_backward)(FCN_REAL *dW, FCN_REAL *db, FCN_REAL *delta_in, FCN_REAL *W_T,
+ * in_activation's derivative, computed from A_in. delta: (rows x fan_out),
+ * A_in: (rows x fan_in), pack: scratch of fcn_pack_len(rows, fan_out) and
+ * fcn_pack_len(fan_out, fan_in) reals. */
+void FCN(fcn_dense_backward)(FCN_REAL *dW, FCN_REAL *db, FCN_REAL *delta_in, FCN_REAL *pack,
                              const FCN_REAL *delta, const FCN_REAL *A_in, const FCN_REAL *W,
                              int64_t rows, int64_t fan_in, int64_t fan_out, double alpha,
                              double n, int in_activation);

@@ -58,7 +58,7 @@ double FCN(fcn_forward_backward)(real *grads, real *workspace, const real *param
     const int sparse = X->indices != NULL;
     real *A_region = workspace;
     real *delta_region = A_region + rows * fcn_units_between(net, 1, L + 1);
-    real *W_T = delta_region + rows * fcn_units_between(net, 1, L + 1);
+    real *pack = delta_region + rows * fcn_units_between(net, 1, L + 1);
     const double n = weight_sum(sample_weight, rows);
 
     /* forward: A[l] = f(A[l-1] @ W[l] + b[l]), with A[0] = X */
@@ -70,7 +70,8 @@ double FCN(fcn_forward_backward)(real *grads, real *workspace, const real *param
         if (l == 1 && sparse)
             FCN(fcn_csr_forward)(A, X, W, b, units[1], activation);
         else
-            FCN(fcn_dense_forward)(A, A_prev, W, b, rows, units[l - 1], units[l], activation);
+            FCN(fcn_dense_forward)(A, A_prev, W, b, rows, units[l - 1], units[l], activation,
+                                   pack);
         A_prev = A;
     }
     const real *A_L = A_prev;
@@ -89,7 +90,7 @@ double FCN(fcn_forward_backward)(real *grads, real *workspace, const real *param
         } else {
             const real *A_in = l == 1 ? X->values : layer_block(A_region, net, rows, l - 1);
             real *delta_in = l == 1 ? NULL : layer_block(delta_region, net, rows, l - 1);
-            FCN(fcn_dense_backward)(dW, db, delta_in, W_T, delta, A_in, W, rows, units[l - 1],
+            FCN(fcn_dense_backward)(dW, db, delta_in, pack, delta, A_in, W, rows, units[l - 1],
                                     units[l], alpha, n, net->hidden_activation);
         }
     }
@@ -149,6 +150,7 @@ void FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_
     const int64_t L = net->n_layers, rows = X->rows;
     const int64_t *units = net->units;
     const int sparse = X->indices != NULL;
+    real *pack = workspace + chunk_rows * fcn_units_between(net, 1, L);
     for (int64_t start = 0; start < rows; start += chunk_rows) {
         int64_t n = rows - start < chunk_rows ? rows - start : chunk_rows;
         fcn_input chunk = *X; /* rows start .. start + n of X */
@@ -165,7 +167,8 @@ void FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_
             if (l == 1 && sparse)
                 FCN(fcn_csr_forward)(A, &chunk, W, b, units[1], activation);
             else
-                FCN(fcn_dense_forward)(A, A_prev, W, b, n, units[l - 1], units[l], activation);
+                FCN(fcn_dense_forward)(A, A_prev, W, b, n, units[l - 1], units[l], activation,
+                                       pack);
             A_prev = A;
         }
     }

@@ -1,9 +1,15 @@
 /* Workspace sizes, in reals, for the callers that allocate them. */
 #include "workspace.h"
 
+int64_t fcn_pack_len(int64_t K, int64_t N)
+{
+    return K * ((N + FCN_PANEL_MAX - 1) / FCN_PANEL_MAX) * FCN_PANEL_MAX;
+}
+
 int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
 {
-    return 2 * rows * fcn_units_between(net, 1, net->n_layers + 1) + fcn_transpose_len(net);
+    return 2 * rows * fcn_units_between(net, 1, net->n_layers + 1) +
+           fcn_pack_scratch_len(net, rows, 1);
 }
 
 int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)
@@ -15,5 +21,6 @@ int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)
 
 int64_t fcn_predict_workspace_len(const fcn_net *net, int64_t chunk_rows)
 {
-    return chunk_rows * fcn_units_between(net, 1, net->n_layers);
+    return chunk_rows * fcn_units_between(net, 1, net->n_layers) +
+           fcn_pack_scratch_len(net, chunk_rows, 0);
 }

@@ -53,6 +53,7 @@ cdef extern from "fcnet.h" nogil:
         int64_t adam_steps
 
     int fcn_max_threads()
+    int64_t fcn_pack_len(int64_t K, int64_t N)
     int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
     int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)
     int64_t fcn_predict_workspace_len(const fcn_net *net, int64_t chunk_rows)
@@ -62,8 +63,9 @@ cdef extern from "fcnet.h" nogil:
     void fcn_activation_backward_f32(float *delta, const float *A, int64_t rows, int64_t cols,
                                      int activation)
     void fcn_dense_forward_f32(float *A_out, const float *A_in, const float *W, const float *b,
-                               int64_t rows, int64_t fan_in, int64_t fan_out, int activation)
-    void fcn_dense_backward_f32(float *dW, float *db, float *delta_in, float *W_T,
+                               int64_t rows, int64_t fan_in, int64_t fan_out, int activation,
+                               float *pack)
+    void fcn_dense_backward_f32(float *dW, float *db, float *delta_in, float *pack,
                                 const float *delta, const float *A_in, const float *W,
                                 int64_t rows, int64_t fan_in, int64_t fan_out, double alpha,
                                 double n, int in_activation)
@@ -93,10 +95,10 @@ cdef extern from "fcnet.h" nogil:
     void fcn_activation_forward_f64(double *A, int64_t rows, int64_t cols, int activation)
     void fcn_activation_backward_f64(double *delta, const double *A, int64_t rows, int64_t cols,
                                      int activation)
-    void fcn_dense_forward_f64(double *A_out, const double *A_in, const double *W,
-                               const double *b, int64_t rows, int64_t fan_in, int64_t fan_out,
-                               int activation)
-    void fcn_dense_backward_f64(double *dW, double *db, double *delta_in, double *W_T,
+    void fcn_dense_forward_f64(double *A_out, const double *A_in, const double *W, const double *b,
+                               int64_t rows, int64_t fan_in, int64_t fan_out, int activation,
+                               double *pack)
+    void fcn_dense_backward_f64(double *dW, double *db, double *delta_in, double *pack,
                                 const double *delta, const double *A_in, const double *W,
                                 int64_t rows, int64_t fan_in, int64_t fan_out, double alpha,
                                 double n, int in_activation)

@@ -234,13 +234,15 @@ def dense_forward(floating[:, ::1] A_out, const floating[:, ::1] A_in,
              and A_out.shape[0] == A_in.shape[0] and A_out.shape[1] == W.shape[1],
              "shape mismatch")
     cdef int code = ACTIVATIONS[activation]
+    cdef floating[::1] pack = np.empty(fcn_pack_len(W.shape[0], W.shape[1]),
+                                       dtype=np.asarray(W).dtype)
     with nogil:
         if floating is float:
             fcn_dense_forward_f32(&A_out[0, 0], &A_in[0, 0], &W[0, 0], &b[0], A_in.shape[0],
-                                  W.shape[0], W.shape[1], code)
+                                  W.shape[0], W.shape[1], code, &pack[0])
         else:
             fcn_dense_forward_f64(&A_out[0, 0], &A_in[0, 0], &W[0, 0], &b[0], A_in.shape[0],
-                                  W.shape[0], W.shape[1], code)
+                                  W.shape[0], W.shape[1], code, &pack[0])
 
 
 def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta_in,
@@ -253,15 +255,16 @@ def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta
              and A_in.shape[1] == fan_in, "shape mismatch")
     _require(delta_in is None or (delta_in.shape[0] == rows and delta_in.shape[1] == fan_in),
              "shape mismatch")
-    cdef floating[::1] W_T = np.empty(fan_in * fan_out, dtype=np.asarray(W).dtype)
+    cdef floating[::1] pack = np.empty(
+        max(fcn_pack_len(rows, fan_out), fcn_pack_len(fan_out, fan_in)), dtype=np.asarray(W).dtype)
     cdef floating *delta_in_ptr = NULL if delta_in is None else &delta_in[0, 0]
     cdef int code = ACTIVATIONS[in_activation]
     with nogil:
         if floating is float:
-            fcn_dense_backward_f32(&dW[0, 0], &db[0], delta_in_ptr, &W_T[0], &delta[0, 0],
+            fcn_dense_backward_f32(&dW[0, 0], &db[0], delta_in_ptr, &pack[0], &delta[0, 0],
                                    &A_in[0, 0], &W[0, 0], rows, fan_in, fan_out, alpha, n, code)
         else:
-            fcn_dense_backward_f64(&dW[0, 0], &db[0], delta_in_ptr, &W_T[0], &delta[0, 0],
+            fcn_dense_backward_f64(&dW[0, 0], &db[0], delta_in_ptr, &pack[0], &delta[0, 0],
                                    &A_in[0, 0], &W[0, 0], rows, fan_in, fan_out, alpha, n, code)
 
 

@@ -1,0 +1,277 @@
+"""Training speed of fcnet against scikit-learn's MLP and PyTorch, side by side.
+
+    python benchmarks/bench_fit.py [--epochs 5] [--cases course,digits,mnist,wide]
+
+Every library trains the same network on the same synthetic data: Adam with
+scikit-learn's defaults, the same batch size, shuffling on, one epoch per
+timed call after a warm-up epoch. Reports per case and dtype the median ms
+per epoch, each peer's time divided by fcnet's, fcnet's achieved GFLOP/s
+(6 * sum(fan_in * fan_out) * n_samples per epoch) and its share of this
+machine's sgemm/dgemm peak as numpy measures it in the same run; then the
+1 -> 2 thread speed-up and the peak RSS of a whole fit. Writes the tables to
+benchmarks/RESULTS.md.
+
+OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE when it loads; where
+they are set to force an older kernel, this script restarts itself without
+them, so that numpy, scikit-learn and PyTorch run their best kernels.
+"""
+
+import os
+import sys
+
+FORCED = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ]
+if FORCED:
+    env = {k: v for k, v in os.environ.items() if k not in FORCED}
+    env["FCNET_BENCH_UNSET"] = " ".join(FORCED)
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn import config_context  # noqa: E402
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+import fcnet  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# name: (n_samples, n_features, hidden, n_classes (0: regression), activation, batch)
+CASES = {
+    "course": (20_000, 8, (16,), 2, "logistic", 32),
+    "digits": (50_000, 64, (100,), 10, "relu", 200),
+    "mnist": (60_000, 784, (256, 128), 10, "relu", 256),
+    "wide": (20_000, 512, (1024, 1024), 0, "relu", 512),
+}
+
+
+def make_data(case, dtype):
+    """Features from N(0, 1); targets from a random linear teacher."""
+    n_samples, n_features, _, n_classes, _, _ = CASES[case]
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n_samples, n_features)).astype(dtype)
+    teacher = rng.standard_normal((n_features, max(n_classes, 1)))
+    scores = X @ teacher
+    y = scores.argmax(axis=1) if n_classes > 2 else (
+        (scores[:, 0] > 0).astype(int) if n_classes == 2 else scores[:, 0] / np.sqrt(n_features))
+    return X, y
+
+
+def flops_per_epoch(case):
+    n_samples, n_features, hidden, n_classes, _, _ = CASES[case]
+    units = [n_features, *hidden, n_classes if n_classes > 2 else 1]
+    return 6 * sum(a * b for a, b in zip(units[:-1], units[1:])) * n_samples
+
+
+def sklearn_like(library, case):
+    """An fcnet or scikit-learn estimator for the case, trained one epoch per partial_fit."""
+    _, _, hidden, n_classes, activation, batch = CASES[case]
+    classes = {"fcnet": fcnet.FCNetClassifier, "sklearn": MLPClassifier}
+    regressors = {"fcnet": fcnet.FCNetRegressor, "sklearn": MLPRegressor}
+    cls = (classes if n_classes else regressors)[library]
+    return cls(hidden_layer_sizes=hidden, activation=activation, batch_size=batch,
+               random_state=0)
+
+
+def epoch_runner(library, case, X, y):
+    """A function that trains one more epoch."""
+    n_classes = CASES[case][3]
+    if library == "torch":
+        return torch_epoch_runner(case, X, y)
+    model = sklearn_like(library, case)
+    first_call = {"classes": np.arange(n_classes)} if n_classes else {}
+
+    def epoch():
+        # partial_fit trains one epoch; a fit checks X for NaN once, not per epoch
+        with config_context(assume_finite=True):
+            model.partial_fit(X, y, **first_call)
+        first_call.clear()
+
+    return epoch
+
+
+def torch_epoch_runner(case, X, y):
+    import torch
+
+    _, n_features, hidden, n_classes, activation, batch = CASES[case]
+    dtype = torch.float32 if X.dtype == np.float32 else torch.float64
+    units = [n_features, *hidden, n_classes if n_classes > 2 else 1]
+    layers = []
+    for fan_in, fan_out in zip(units[:-1], units[1:]):
+        layers += [torch.nn.Linear(fan_in, fan_out, dtype=dtype),
+                   torch.nn.ReLU() if activation == "relu" else torch.nn.Sigmoid()]
+    model = torch.nn.Sequential(*layers[:-1])
+    if n_classes > 2:
+        loss_fn, target = torch.nn.CrossEntropyLoss(), torch.from_numpy(y).long()
+    elif n_classes == 2:
+        loss_fn, target = torch.nn.BCEWithLogitsLoss(), torch.from_numpy(y[:, None]).to(dtype)
+    else:
+        loss_fn, target = torch.nn.MSELoss(), torch.from_numpy(y[:, None]).to(dtype)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                                 weight_decay=1e-4)
+    features = torch.from_numpy(X)
+
+    def epoch():
+        order = torch.randperm(len(features))
+        for start in range(0, len(features), batch):
+            rows = order[start : start + batch]
+            optimizer.zero_grad()
+            loss_fn(model(features[rows]), target[rows]).backward()
+            optimizer.step()
+
+    return epoch
+
+
+def median_epoch_ms(run, epochs):
+    run()  # warm-up
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times))
+
+
+def gemm_peak_gflops(dtype):
+    """numpy's matrix product at its best here: the machine's GEMM peak."""
+    a = np.random.default_rng(0).standard_normal((3072, 3072)).astype(dtype)
+    a @ a
+    best = min(_timed(lambda: a @ a) for _ in range(5))
+    return 2 * 3072**3 / best / 1e9
+
+
+def _timed(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def peak_rss_mib(library, case, dtype):
+    """Peak RSS of a process that makes the data and fits 2 epochs."""
+    code = (
+        "import sys, resource, warnings; sys.path.insert(0, %r); warnings.simplefilter('ignore');"
+        "import numpy as np, bench_fit as b;"
+        "X, y = b.make_data(%r, np.%s); m = b.sklearn_like(%r, %r); m.set_params(max_iter=2);"
+        "m.fit(X, y); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    ) % (HERE, case, dtype.__name__, library, case)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[-1]) / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:
+        torch = None
+        print("PyTorch is not installed (pip install 'fcnet[bench]'): its column stays empty.")
+
+    lines = []
+
+    def say(line=""):
+        print(line, flush=True)
+        lines.append(line)
+
+    unset = os.environ.get("FCNET_BENCH_UNSET")
+    cpu = _cpu_model()
+    say(f"Machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, fcnet {fcnet.__version__}"
+        + (f", PyTorch {torch_version}" if torch else ""))
+    blas = [f"{i['internal_api']} {i.get('architecture', '')}".strip()
+            for i in threadpool_info() if i["user_api"] == "blas"]
+    say(f"BLAS: {', '.join(blas)}" + (f" ({unset} unset for this run so that numpy-based peers "
+                                      "use their best kernels)" if unset else ""))
+    peaks = {dtype: gemm_peak_gflops(np.dtype(dtype).type) for dtype in args.dtypes.split(",")}
+    say("GEMM peak (numpy, all cores): " + ", ".join(f"{d} {p:.0f} GFLOP/s"
+                                                      for d, p in peaks.items()))
+    say()
+    say(f"Median ms per epoch over {args.epochs} epochs after one warm-up; Adam, shuffling on.")
+    say()
+    say("| case | dtype | fcnet ms | scikit-learn ms | PyTorch ms | sklearn / fcnet "
+        "| PyTorch / fcnet | fcnet GFLOP/s | % of GEMM peak |")
+    say("|---|---|---|---|---|---|---|---|---|")
+    results = {}
+    for case in args.cases.split(","):
+        for dtype_name in args.dtypes.split(","):
+            X, y = make_data(case, np.dtype(dtype_name).type)
+            ms = {}
+            for library in ["fcnet", "sklearn", "torch"]:
+                if library == "torch" and torch is None:
+                    continue
+                ms[library] = median_epoch_ms(epoch_runner(library, case, X, y), args.epochs)
+            gflops = flops_per_epoch(case) / (ms["fcnet"] / 1e3) / 1e9
+            results[(case, dtype_name)] = ms
+            torch_ms = f"{ms['torch']:.1f}" if "torch" in ms else "-"
+            torch_ratio = f"{ms['torch'] / ms['fcnet']:.1f}x" if "torch" in ms else "-"
+            say(f"| {case} | {dtype_name} | {ms['fcnet']:.1f} | {ms['sklearn']:.1f} | {torch_ms} "
+                f"| {ms['sklearn'] / ms['fcnet']:.1f}x | {torch_ratio} | {gflops:.0f} "
+                f"| {100 * gflops / peaks[dtype_name]:.0f}% |")
+    say()
+    say("fcnet with 1 and 2 threads (float32):")
+    say()
+    say("| case | 1 thread ms | 2 threads ms | speed-up |")
+    say("|---|---|---|---|")
+    for case in [c for c in ("mnist", "wide") if c in args.cases.split(",")]:
+        X, y = make_data(case, np.float32)
+        per_threads = []
+        for n_threads in (1, 2):
+            with threadpool_limits(limits=n_threads):
+                per_threads.append(median_epoch_ms(epoch_runner("fcnet", case, X, y),
+                                                   args.epochs))
+        say(f"| {case} | {per_threads[0]:.1f} | {per_threads[1]:.1f} "
+            f"| {per_threads[0] / per_threads[1]:.2f}x |")
+    say()
+    say("Peak RSS of a process that makes the data and fits 2 epochs (float32):")
+    say()
+    say("| case | fcnet MiB | scikit-learn MiB |")
+    say("|---|---|---|")
+    for case in args.cases.split(","):
+        rss = [peak_rss_mib(library, case, np.float32) for library in ("fcnet", "sklearn")]
+        say(f"| {case} | {rss[0]:.0f} | {rss[1]:.0f} |")
+    if not args.no_results:
+        _write_results(lines, "bench_fit.py", " ".join(sys.argv[1:]))
+    return results
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _write_results(lines, script, arguments):
+    """Replace this script's section of RESULTS.md, keeping the others."""
+    path = os.path.join(HERE, "RESULTS.md")
+    marker_start, marker_end = f"<!-- {script} -->", f"<!-- /{script} -->"
+    body = "\n".join([marker_start, f"## {script} {arguments}".rstrip(), "", *lines,
+                      marker_end])
+    text = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
+    if marker_start in text:
+        head, rest = text.split(marker_start, 1)
+        text = head + body + rest.split(marker_end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + body + "\n"
+    with open(path, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+/* Run-time choice of the GEMM kernels (gemm_kernel.h) for the CPU's widest
+ * vector unit: AVX-512 (x86-64-v4), AVX2 + FMA (x86-64-v3), or the
+ * baseline's 16-byte vectors, which build on any architecture. */
+#include "gemm.h"
+
+#if FCN_DOUBLE
+#define KERNEL_SUFFIX(name) name##_f64
+#else
+#define KERNEL_SUFFIX(name) name##_f32
+#endif
+
+#define VEC_BYTES 16
+#define TILE_ROWS 4
+#define ISA_TARGET
+#define KERNEL(name) KERNEL_SUFFIX(name##_baseline)
+#include "gemm_kernel.h"
+#undef VEC_BYTES
+#undef TILE_ROWS
+#undef ISA_TARGET
+#undef KERNEL
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define FCN_X86_DISPATCH 1
+
+#define VEC_BYTES 32 /* 16 ymm registers: 4 x 2 accumulators, loads and broadcasts */
+#define TILE_ROWS 4
+#define ISA_TARGET __attribute__((target("arch=x86-64-v3")))
+#define KERNEL(name) KERNEL_SUFFIX(name##_avx2)
+#include "gemm_kernel.h"
+#undef VEC_BYTES
+#undef TILE_ROWS
+#undef ISA_TARGET
+#undef KERNEL
+
+#define VEC_BYTES 64 /* 32 zmm registers: 8 x 2 accumulators */
+#define TILE_ROWS 8
+#define ISA_TARGET __attribute__((target("arch=x86-64-v4")))
+#define KERNEL(name) KERNEL_SUFFIX(name##_avx512)
+#include "gemm_kernel.h"
+#undef VEC_BYTES
+#undef TILE_ROWS
+#undef ISA_TARGET
+#undef KERNEL
+#endif
+
+typedef struct {
+    void (*pack_panels)(real *, const real *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        int64_t);
+    void (*matmul_panels)(real *, const real *, int64_t, int64_t, const real *, int64_t,
+                          int64_t, int64_t, int64_t);
+    int64_t panel_width;
+} kernels;
+
+#define KERNELS(isa, vec_bytes)                                                                \
+    {KERNEL_SUFFIX(pack_panels_##isa), KERNEL_SUFFIX(matmul_panels_##isa),                    \
+     (int64_t)(2 * (vec_bytes) / sizeof(real))}
+
+_Static_assert(2 * 64 / sizeof(real) <= FCN_PANEL_MAX, "packs are sized for the widest panel");
+
+static const kernels *chosen_kernels(void)
+{
+    static const kernels baseline = KERNELS(baseline, 16);
+#ifdef FCN_X86_DISPATCH
+    static const kernels avx2 = KERNELS(avx2, 32);
+    static const kernels avx512 = KERNELS(avx512, 64);
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return &avx512;
+    if (__builtin_cpu_supports("x86-64-v3")) return &avx2;
+#endif
+    return &baseline;
+}
+
+int64_t FCN(fcn_panel_width)(void)
+{
+    return chosen_kernels()->panel_width;
+}
+
+void FCN(fcn_pack_panels)(real *pack, const real *B, int64_t b_row, int64_t b_col, int64_t K,
+                          int64_t N, int64_t first, int64_t end)
+{
+    chosen_kernels()->pack_panels(pack, B, b_row, b_col, K, N, first, end);
+}
+
+void FCN(fcn_matmul_panels)(real *C, const real *A, int64_t a_row, int64_t a_col,
+                            const real *pack, int64_t i0, int64_t i1, int64_t N, int64_t K)
+{
+    chosen_kernels()->matmul_panels(C, A, a_row, a_col, pack, i0, i1, N, K);
+}

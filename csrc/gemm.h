@@ -1,0 +1,26 @@
+/* The matrix products of the dense layers (internal to the core): B is packed
+ * into zero-padded panels of fcn_panel_width() columns, then register tiles
+ * of C sweep A's rows across the panels. The kernels for the widest vector
+ * unit of the CPU are chosen at run time (gemm.c). */
+#ifndef FCN_GEMM_H
+#define FCN_GEMM_H
+
+#include "precision.h"
+#include "workspace.h"
+
+/* Columns of one panel of the chosen kernels. */
+int64_t FCN(fcn_panel_width)(void);
+
+/* Pack panels [first, end) of B(k, n) = B[k * b_row + n * b_col], (K x N), into
+ * pack: panel p holds K rows of fcn_panel_width() reals, zero past column N. */
+void FCN(fcn_pack_panels)(real *pack, const real *B, int64_t b_row, int64_t b_col, int64_t K,
+                          int64_t N, int64_t first, int64_t end);
+
+/* C[i0:i1, :] = A(i0:i1, :) @ B with B packed, A(i, k) = A[i * a_row + k * a_col].
+ * C: (M x N) row-major. Each C[i][j] sums its K products in the order
+ * k = 0 .. K-1 whatever the tile or thread computing it: results do not
+ * depend on the thread count. */
+void FCN(fcn_matmul_panels)(real *C, const real *A, int64_t a_row, int64_t a_col,
+                            const real *pack, int64_t i0, int64_t i1, int64_t N, int64_t K);
+
+#endif /* FCN_GEMM_H */
