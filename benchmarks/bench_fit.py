@@ -3,8 +3,8 @@
     python benchmarks/bench_fit.py [--epochs 5] [--cases course,digits,mnist,wide]
 
 Every library trains the same network on the same synthetic data: Adam with
-scikit-learn's defaults, the same batch size, shuffling on, one epoch per
-timed call after a warm-up epoch. Reports per case and dtype the median ms
+scikit-learn's defaults, the same batch size, shuffling on; each epoch of a
+fit is timed, after a warm-up epoch. Reports per case and dtype the median ms
 per epoch, each peer's time divided by fcnet's, fcnet's achieved GFLOP/s
 (6 * sum(fan_in * fan_out) * n_samples per epoch) and its share of this
 machine's sgemm/dgemm peak as numpy measures it in the same run; then the
@@ -33,7 +33,6 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
-from sklearn import config_context  # noqa: E402
 from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
@@ -68,34 +67,42 @@ def flops_per_epoch(case):
     return 6 * sum(a * b for a, b in zip(units[:-1], units[1:])) * n_samples
 
 
-def sklearn_like(library, case):
-    """An fcnet or scikit-learn estimator for the case, trained one epoch per partial_fit."""
+def sklearn_like(library, case, **params):
+    """An fcnet or scikit-learn estimator for the case (Adam with scikit-learn's defaults)."""
     _, _, hidden, n_classes, activation, batch = CASES[case]
     classes = {"fcnet": fcnet.FCNetClassifier, "sklearn": MLPClassifier}
     regressors = {"fcnet": fcnet.FCNetRegressor, "sklearn": MLPRegressor}
     cls = (classes if n_classes else regressors)[library]
     return cls(hidden_layer_sizes=hidden, activation=activation, batch_size=batch,
-               random_state=0)
+               random_state=0, **params)
 
 
-def epoch_runner(library, case, X, y):
-    """A function that trains one more epoch."""
-    n_classes = CASES[case][3]
+class EpochClock(list):
+    """A loss_curve_ that notes when each epoch ends: both estimators append
+    to loss_curve_ once per epoch, right after its last minibatch."""
+
+    def append(self, loss):
+        super().append(loss)
+        self.ends.append(time.perf_counter())
+
+
+def epoch_ms(library, case, X, y, epochs):
+    """ms of each epoch of one fit, after a warm-up epoch."""
     if library == "torch":
-        return torch_epoch_runner(case, X, y)
-    model = sklearn_like(library, case)
-    first_call = {"classes": np.arange(n_classes)} if n_classes else {}
+        return torch_epoch_ms(case, X, y, epochs)
+    # no stop on a stalled loss: every fit runs all its epochs
+    model = sklearn_like(library, case, max_iter=1, n_iter_no_change=np.inf)
+    model.fit(X, y)  # warm-up, and the weights and optimizer to continue from
+    clock = EpochClock()
+    clock.ends = [time.perf_counter()]
+    model.loss_curve_ = clock
+    model.set_params(warm_start=True, max_iter=epochs + 1)
+    model.fit(X, y)
+    # the first epoch of this fit also pays its input checks: leave it out
+    return 1e3 * np.diff(clock.ends)[1:]
 
-    def epoch():
-        # partial_fit trains one epoch; a fit checks X for NaN once, not per epoch
-        with config_context(assume_finite=True):
-            model.partial_fit(X, y, **first_call)
-        first_call.clear()
 
-    return epoch
-
-
-def torch_epoch_runner(case, X, y):
+def torch_epoch_ms(case, X, y, epochs):
     import torch
 
     _, n_features, hidden, n_classes, activation, batch = CASES[case]
@@ -116,25 +123,17 @@ def torch_epoch_runner(case, X, y):
                                  weight_decay=1e-4)
     features = torch.from_numpy(X)
 
-    def epoch():
+    times = []
+    for _ in range(epochs + 1):  # a warm-up epoch first
+        start = time.perf_counter()
         order = torch.randperm(len(features))
-        for start in range(0, len(features), batch):
-            rows = order[start : start + batch]
+        for first in range(0, len(features), batch):
+            rows = order[first : first + batch]
             optimizer.zero_grad()
             loss_fn(model(features[rows]), target[rows]).backward()
             optimizer.step()
-
-    return epoch
-
-
-def median_epoch_ms(run, epochs):
-    run()  # warm-up
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        run()
         times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
+    return 1e3 * np.array(times[1:])
 
 
 def gemm_peak_gflops(dtype):
@@ -152,15 +151,32 @@ def _timed(function):
 
 
 def peak_rss_mib(library, case, dtype):
-    """Peak RSS of a process that makes the data and fits 2 epochs."""
+    """Peak RSS of a fit of 2 epochs in a process that holds its data, and
+    how much the fit added to the process (Linux /proc)."""
     code = (
-        "import sys, resource, warnings; sys.path.insert(0, %r); warnings.simplefilter('ignore');"
+        "import sys, warnings; sys.path.insert(0, %r); warnings.simplefilter('ignore');"
         "import numpy as np, bench_fit as b;"
-        "X, y = b.make_data(%r, np.%s); m = b.sklearn_like(%r, %r); m.set_params(max_iter=2);"
-        "m.fit(X, y); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "X, y = b.make_data(%r, np.%s); b.reset_peak_rss(); before = b.memory_kib('VmRSS');"
+        "b.sklearn_like(%r, %r, max_iter=2).fit(X, y);"
+        "print(b.memory_kib('VmHWM'), before)"
     ) % (HERE, case, dtype.__name__, library, case)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.split()[-1]) / 1024
+    peak, before = map(int, out.stdout.split()[-2:])
+    return peak / 1024, (peak - before) / 1024
+
+
+def reset_peak_rss():
+    """Start VmHWM afresh (Linux): the data's own making is not the fit's."""
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+
+
+def memory_kib(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
 
 
 def main():
@@ -211,7 +227,7 @@ def main():
             for library in ["fcnet", "sklearn", "torch"]:
                 if library == "torch" and torch is None:
                     continue
-                ms[library] = median_epoch_ms(epoch_runner(library, case, X, y), args.epochs)
+                ms[library] = float(np.median(epoch_ms(library, case, X, y, args.epochs)))
             gflops = flops_per_epoch(case) / (ms["fcnet"] / 1e3) / 1e9
             results[(case, dtype_name)] = ms
             torch_ms = f"{ms['torch']:.1f}" if "torch" in ms else "-"
@@ -229,18 +245,19 @@ def main():
         per_threads = []
         for n_threads in (1, 2):
             with threadpool_limits(limits=n_threads):
-                per_threads.append(median_epoch_ms(epoch_runner("fcnet", case, X, y),
-                                                   args.epochs))
+                per_threads.append(float(np.median(epoch_ms("fcnet", case, X, y, args.epochs))))
         say(f"| {case} | {per_threads[0]:.1f} | {per_threads[1]:.1f} "
             f"| {per_threads[0] / per_threads[1]:.2f}x |")
     say()
-    say("Peak RSS of a process that makes the data and fits 2 epochs (float32):")
+    say("Peak RSS while fitting 2 epochs (float32), and how much the fit added to the process")
+    say("that holds its data:")
     say()
-    say("| case | fcnet MiB | scikit-learn MiB |")
-    say("|---|---|---|")
+    say("| case | fcnet peak MiB | scikit-learn peak MiB | fcnet fit MiB | scikit-learn fit MiB |")
+    say("|---|---|---|---|---|")
     for case in args.cases.split(","):
-        rss = [peak_rss_mib(library, case, np.float32) for library in ("fcnet", "sklearn")]
-        say(f"| {case} | {rss[0]:.0f} | {rss[1]:.0f} |")
+        (ours, ours_fit), (theirs, theirs_fit) = (
+            peak_rss_mib(library, case, np.float32) for library in ("fcnet", "sklearn"))
+        say(f"| {case} | {ours:.0f} | {theirs:.0f} | {ours_fit:.0f} | {theirs_fit:.0f} |")
     if not args.no_results:
         _write_results(lines, "bench_fit.py", " ".join(sys.argv[1:]))
     return results

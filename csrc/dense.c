@@ -50,18 +50,23 @@ static void product(real *C, const real *A, int64_t a_row, int64_t a_col, const 
                     int64_t b_row, int64_t b_col, int64_t M, int64_t N, int64_t K, real *pack,
                     const finish *f)
 {
-    const int64_t width = FCN(fcn_panel_width)();
-    const int64_t n_panels = (N + width - 1) / width;
+    const FCN(fcn_gemm_kernels) *gemm = FCN(fcn_gemm_kernels_for)(N);
+    const int64_t n_panels = (N + gemm->panel_width - 1) / gemm->panel_width;
     const int64_t n_tasks = (M + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
-#pragma omp parallel if (M * N * K >= FCN_PARALLEL_MIN_WORK)
+    if (M * N * K < FCN_PARALLEL_MIN_WORK) {
+        gemm->pack_panels(pack, B, b_row, b_col, K, N, 0, n_panels);
+        gemm->matmul_panels(C, A, a_row, a_col, pack, 0, M, N, K);
+        finish_rows(C, 0, M, N, f);
+        return;
+    }
+#pragma omp parallel
     {
 #pragma omp for schedule(static)
-        for (int64_t p = 0; p < n_panels; p++)
-            FCN(fcn_pack_panels)(pack, B, b_row, b_col, K, N, p, p + 1);
+        for (int64_t p = 0; p < n_panels; p++) gemm->pack_panels(pack, B, b_row, b_col, K, N, p, p + 1);
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < n_tasks; task++) {
             int64_t i0 = task * ROWS_PER_TASK, i1 = min_i64(i0 + ROWS_PER_TASK, M);
-            FCN(fcn_matmul_panels)(C, A, a_row, a_col, pack, i0, i1, N, K);
+            gemm->matmul_panels(C, A, a_row, a_col, pack, i0, i1, N, K);
             finish_rows(C, i0, i1, N, f);
         }
     }

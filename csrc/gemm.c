@@ -43,46 +43,23 @@
 #undef KERNEL
 #endif
 
-typedef struct {
-    void (*pack_panels)(real *, const real *, int64_t, int64_t, int64_t, int64_t, int64_t,
-                        int64_t);
-    void (*matmul_panels)(real *, const real *, int64_t, int64_t, const real *, int64_t,
-                          int64_t, int64_t, int64_t);
-    int64_t panel_width;
-} kernels;
-
 #define KERNELS(isa, vec_bytes)                                                                \
     {KERNEL_SUFFIX(pack_panels_##isa), KERNEL_SUFFIX(matmul_panels_##isa),                    \
      (int64_t)(2 * (vec_bytes) / sizeof(real))}
 
 _Static_assert(2 * 64 / sizeof(real) <= FCN_PANEL_MAX, "packs are sized for the widest panel");
 
-static const kernels *chosen_kernels(void)
+const FCN(fcn_gemm_kernels) *FCN(fcn_gemm_kernels_for)(int64_t N)
 {
-    static const kernels baseline = KERNELS(baseline, 16);
+    static const FCN(fcn_gemm_kernels) baseline = KERNELS(baseline, 16);
 #ifdef FCN_X86_DISPATCH
-    static const kernels avx2 = KERNELS(avx2, 32);
-    static const kernels avx512 = KERNELS(avx512, 64);
+    static const FCN(fcn_gemm_kernels) avx2 = KERNELS(avx2, 32);
+    static const FCN(fcn_gemm_kernels) avx512 = KERNELS(avx512, 64);
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("x86-64-v4")) return &avx512;
-    if (__builtin_cpu_supports("x86-64-v3")) return &avx2;
+    if (N > avx2.panel_width && __builtin_cpu_supports("x86-64-v4")) return &avx512;
+    if (N > baseline.panel_width && __builtin_cpu_supports("x86-64-v3")) return &avx2;
+#else
+    (void)N;
 #endif
     return &baseline;
-}
-
-int64_t FCN(fcn_panel_width)(void)
-{
-    return chosen_kernels()->panel_width;
-}
-
-void FCN(fcn_pack_panels)(real *pack, const real *B, int64_t b_row, int64_t b_col, int64_t K,
-                          int64_t N, int64_t first, int64_t end)
-{
-    chosen_kernels()->pack_panels(pack, B, b_row, b_col, K, N, first, end);
-}
-
-void FCN(fcn_matmul_panels)(real *C, const real *A, int64_t a_row, int64_t a_col,
-                            const real *pack, int64_t i0, int64_t i1, int64_t N, int64_t K)
-{
-    chosen_kernels()->matmul_panels(C, A, a_row, a_col, pack, i0, i1, N, K);
 }

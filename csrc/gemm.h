@@ -8,19 +8,23 @@
 #include "precision.h"
 #include "workspace.h"
 
-/* Columns of one panel of the chosen kernels. */
-int64_t FCN(fcn_panel_width)(void);
+/* The kernels of one vector width. */
+typedef struct FCN(fcn_gemm_kernels) {
+    /* Pack panels [first, end) of B(k, n) = B[k * b_row + n * b_col], (K x N),
+     * into pack: panel p holds K rows of panel_width reals, zero past column N. */
+    void (*pack_panels)(real *pack, const real *B, int64_t b_row, int64_t b_col, int64_t K,
+                        int64_t N, int64_t first, int64_t end);
+    /* C[i0:i1, :] = A(i0:i1, :) @ B with B packed, A(i, k) = A[i * a_row + k * a_col].
+     * C: (M x N) row-major. Each C[i][j] sums its K products in the order
+     * k = 0 .. K-1 whatever the tile or thread computing it: results do not
+     * depend on the thread count. */
+    void (*matmul_panels)(real *C, const real *A, int64_t a_row, int64_t a_col,
+                          const real *pack, int64_t i0, int64_t i1, int64_t N, int64_t K);
+    int64_t panel_width;
+} FCN(fcn_gemm_kernels);
 
-/* Pack panels [first, end) of B(k, n) = B[k * b_row + n * b_col], (K x N), into
- * pack: panel p holds K rows of fcn_panel_width() reals, zero past column N. */
-void FCN(fcn_pack_panels)(real *pack, const real *B, int64_t b_row, int64_t b_col, int64_t K,
-                          int64_t N, int64_t first, int64_t end);
-
-/* C[i0:i1, :] = A(i0:i1, :) @ B with B packed, A(i, k) = A[i * a_row + k * a_col].
- * C: (M x N) row-major. Each C[i][j] sums its K products in the order
- * k = 0 .. K-1 whatever the tile or thread computing it: results do not
- * depend on the thread count. */
-void FCN(fcn_matmul_panels)(real *C, const real *A, int64_t a_row, int64_t a_col,
-                            const real *pack, int64_t i0, int64_t i1, int64_t N, int64_t K);
+/* The kernels for products with N columns: the CPU's widest vectors, or
+ * narrower ones when N is too small to fill a panel of them. */
+const FCN(fcn_gemm_kernels) *FCN(fcn_gemm_kernels_for)(int64_t N);
 
 #endif /* FCN_GEMM_H */

@@ -16,8 +16,18 @@
 
 typedef FCN_REAL real;
 
+/* Elementwise loops compiled for AVX-512, AVX2 and the baseline, chosen when
+ * the library loads, where the platform resolves ifuncs. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#define FCN_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FCN_VECTOR_CLONES
+#endif
+
 /* Parallelise a loop only when it has at least this many multiply-adds:
- * below it, waking the thread team costs more than the arithmetic. */
+ * below it, waking the thread team costs more than the arithmetic. Below it
+ * the kernels also stay out of OpenMP constructs altogether: even a region
+ * with if(0) ends in a barrier that makes a system call. */
 #define FCN_PARALLEL_MIN_WORK (1 << 20)
 
 #endif /* FCN_PRECISION_H */

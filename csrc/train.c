@@ -101,9 +101,13 @@ double FCN(fcn_forward_backward)(real *grads, real *workspace, const real *param
 static void gather_rows(real *dst, const real *src, const int64_t *order, int64_t rows,
                         int64_t cols)
 {
-#pragma omp parallel for schedule(static) if (rows * cols >= FCN_PARALLEL_MIN_WORK)
-    for (int64_t i = 0; i < rows; i++)
-        memcpy(dst + i * cols, src + order[i] * cols, (size_t)cols * sizeof(real));
+    const size_t row_bytes = (size_t)cols * sizeof(real);
+    if (rows * cols < FCN_PARALLEL_MIN_WORK) {
+        for (int64_t i = 0; i < rows; i++) memcpy(dst + i * cols, src + order[i] * cols, row_bytes);
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < rows; i++) memcpy(dst + i * cols, src + order[i] * cols, row_bytes);
 }
 
 int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *state,
