@@ -53,6 +53,11 @@ static void product(real *C, const real *A, int64_t a_row, int64_t a_col, const 
     const FCN(fcn_gemm_kernels) *gemm = FCN(fcn_gemm_kernels_for)(N);
     const int64_t n_panels = (N + gemm->panel_width - 1) / gemm->panel_width;
     const int64_t n_tasks = (M + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+    if (M < FCN_UNPACKED_MAX_ROWS && b_col == 1 && b_row == N) {
+        gemm->matmul_unpacked(C, A, a_row, a_col, B, 0, M, N, K);
+        finish_rows(C, 0, M, N, f);
+        return;
+    }
     if (M * N * K < FCN_PARALLEL_MIN_WORK) {
         gemm->pack_panels(pack, B, b_row, b_col, K, N, 0, n_panels);
         gemm->matmul_panels(C, A, a_row, a_col, pack, 0, M, N, K);

@@ -45,7 +45,7 @@
 
 #define KERNELS(isa, vec_bytes)                                                                \
     {KERNEL_SUFFIX(pack_panels_##isa), KERNEL_SUFFIX(matmul_panels_##isa),                    \
-     (int64_t)(2 * (vec_bytes) / sizeof(real))}
+     KERNEL_SUFFIX(matmul_unpacked_##isa), (int64_t)(2 * (vec_bytes) / sizeof(real))}
 
 _Static_assert(2 * 64 / sizeof(real) <= FCN_PANEL_MAX, "packs are sized for the widest panel");
 

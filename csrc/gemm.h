@@ -20,8 +20,14 @@ typedef struct FCN(fcn_gemm_kernels) {
      * depend on the thread count. */
     void (*matmul_panels)(real *C, const real *A, int64_t a_row, int64_t a_col,
                           const real *pack, int64_t i0, int64_t i1, int64_t N, int64_t K);
+    /* The same product from an unpacked row-major B (b_row == N, b_col == 1). */
+    void (*matmul_unpacked)(real *C, const real *A, int64_t a_row, int64_t a_col,
+                            const real *B, int64_t i0, int64_t i1, int64_t N, int64_t K);
     int64_t panel_width;
 } FCN(fcn_gemm_kernels);
+
+/* Below this many rows of C, a product with a row-major B reads it unpacked. */
+#define FCN_UNPACKED_MAX_ROWS 4
 
 /* The kernels for products with N columns: the CPU's widest vectors, or
  * narrower ones when N is too small to fill a panel of them. */

@@ -257,3 +257,24 @@ def test_class_weight_in_partial_fit(iris):
     assert model.n_iter_ == 1
     with pytest.raises(ValueError, match="class_weight"):
         FCNetClassifier(class_weight="heavy").fit(X, y)
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel", "one class"])
+def test_label_decoding_equals_label_binarizer(kind):
+    from sklearn.preprocessing import LabelBinarizer
+
+    rng = np.random.default_rng(0)
+    y = {"multiclass": rng.choice(["a", "b", "c"], 40),
+         "binary": rng.choice([3, 7], 40),
+         "multilabel": rng.integers(0, 2, (40, 3)),
+         "one class": np.full(40, "z")}[kind]
+    X = rng.standard_normal((40, 2))
+    model = FCNetClassifier(hidden_layer_sizes=(3,), max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    A = rng.uniform(size=(40, model.n_outputs_)).astype(np.float32)
+    A[0] = 0.5  # on the threshold
+    expected = LabelBinarizer().fit(y).inverse_transform(A.ravel() if A.shape[1] == 1 else A)
+    assert_array_equal(model._predictions(A), expected)
+    assert model._predictions(A).dtype == expected.dtype

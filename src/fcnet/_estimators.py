@@ -392,18 +392,59 @@ class _BaseFCNet(BaseEstimator):
 
     def _forward(self, X):
         """A[L] for new X, at coefs_ and intercepts_."""
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32), order="C",
-        )
-        if scipy.sparse.issparse(X):
-            X = X.tocsr()
-        units = _network.units_of(self.coefs_, self.intercepts_)
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self)
+        if not self._is_plain_input(X):
+            X = validate_data(
+                self, X, reset=False, accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32), order="C",
+            )
+            if scipy.sparse.issparse(X):
+                X = X.tocsr()
         # as numpy would compute X @ coefs_: float32 only when both are
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        params = _network.block_of(self.coefs_, self.intercepts_, dtype)
-        return self._output(params, units, X.astype(dtype, copy=False))
+        net, params = self._prediction_network(dtype)
+        X = X.astype(dtype, copy=False)
+        chunk_rows = min(X.shape[0], _PREDICT_CHUNK_ROWS)
+        workspace = np.empty(max(1, net.predict_workspace_len(chunk_rows)), dtype=dtype)
+        out = np.empty((X.shape[0], net.n_outputs), dtype=dtype)
+        _core.predict(net, out, workspace, params, _core.Input(X), chunk_rows)
+        return out
+
+    def _is_plain_input(self, X):
+        """Whether X needs none of validate_data's work: a C-contiguous float
+        array of the fitted width, finite, and no feature names to compare.
+        Checked in a few microseconds, this makes single-row predictions cheap."""
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and X.flags.c_contiguous
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X.sum())  # a NaN or inf anywhere makes the sum so
+        )
+
+    def _prediction_network(self, dtype):
+        """The core's network and parameter block for coefs_ and intercepts_,
+        kept while they, the activations and dtype stay the same objects."""
+        key = (self.coefs_, self.intercepts_, *self.coefs_, *self.intercepts_,
+               self.activation, self.out_activation_, dtype)
+        cached = getattr(self, "_prediction_cache", None)
+        if cached is None or len(cached[0]) != len(key) or any(
+            a is not b for a, b in zip(cached[0], key)
+        ):
+            units = _network.units_of(self.coefs_, self.intercepts_)
+            net = _core.Net(units, self.activation, self.out_activation_, self._loss_name())
+            params = _network.block_of(self.coefs_, self.intercepts_, dtype)
+            cached = self._prediction_cache = (key, net, params)
+        return cached[1], cached[2]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_prediction_cache", None)  # rebuilt on demand; Net does not pickle
+        return state
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -630,10 +671,20 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         return "log_loss" if self.out_activation_ == "softmax" else "binary_log_loss"
 
     def _predictions(self, A):
-        """Labels from output activations (or from a 0/1 indicator matrix)."""
-        if self.n_outputs_ == 1:
-            A = A.ravel()
-        return self._label_binarizer.inverse_transform(A)
+        """Labels from output activations (or from a 0/1 indicator matrix),
+        decoded as LabelBinarizer.inverse_transform decodes them, without its
+        checks: they cost more than a single-row prediction."""
+        binarizer = self._label_binarizer
+        if binarizer.sparse_input_:
+            return binarizer.inverse_transform(A.ravel() if self.n_outputs_ == 1 else A)
+        if binarizer.y_type_ == "multiclass":
+            return binarizer.classes_.take(A.argmax(axis=1), mode="clip")
+        above = (A > (binarizer.pos_label + binarizer.neg_label) / 2.0).astype(np.intp)
+        if binarizer.y_type_ == "multilabel-indicator":
+            return above
+        if len(binarizer.classes_) == 1:
+            return np.repeat(binarizer.classes_[0], len(A))
+        return binarizer.classes_[above.ravel()]
 
     _score_function = staticmethod(accuracy_score)
 
