@@ -182,6 +182,7 @@ void FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_
     const int64_t L = net->n_layers, rows = X->rows;
     const int64_t *units = net->units;
     const int sparse = X->indices != NULL;
+    if (chunk_rows > rows) chunk_rows = rows; /* the workspace may be sized for rows only */
     real *pack = workspace + chunk_rows * fcn_units_between(net, 1, L);
     for (int64_t start = 0; start < rows; start += chunk_rows) {
         int64_t n = rows - start < chunk_rows ? rows - start : chunk_rows;

@@ -48,13 +48,28 @@ def test_lbfgs_stops_on_max_fun_with_scikit_learns_warning():
         assert model.n_iter_ < 5
 
 
-def test_lbfgs_multi_output_minimises_the_reported_loss_better():
+def test_lbfgs_multi_output_converges_on_the_reported_loss():
     """The one deliberate difference: scikit-learn's lbfgs follows a gradient
-    n_outputs times too large for the squared error it reports (#8349);
-    fcnet's is the true gradient (tests/test_gradients.py), so at the same
-    budget it ends at a lower reported loss."""
-    theirs, ours, _ = fit_both(PROBLEMS[4], dict(solver="lbfgs", max_iter=200), np.float64)
-    assert ours.loss_ <= theirs.loss_
+    n_outputs times too large in its data term (#8349), so it converges to the
+    minimum of another function than the loss it reports. fcnet's follows the
+    true gradient (tests/test_gradients.py): it ends lower on the reported
+    loss, where its gradient is smaller."""
+    import fcnet
+
+    X, y = PROBLEMS[4][0]()
+    theirs, ours, _ = fit_both(PROBLEMS[4], dict(solver="lbfgs", max_iter=5000, alpha=0.1),
+                               np.float64)
+    assert theirs.n_iter_ < 5000 and ours.n_iter_ < 5000  # both converged
+    assert ours.loss_ < theirs.loss_
+
+    def largest_gradient(model):
+        probe = FCNetRegressor(**ours.get_params())
+        probe.__dict__.update({k: v for k, v in ours.__dict__.items() if k.endswith("_")})
+        probe.coefs_, probe.intercepts_ = model.coefs_, model.intercepts_
+        result = fcnet.backprop(probe, X, y)
+        return max(np.abs(g).max() for g in result.dW[1:] + result.db[1:])
+
+    assert largest_gradient(ours) < largest_gradient(theirs) / 2
 
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=ids)

@@ -10,6 +10,7 @@ call over the whole training set.
 """
 
 import warnings
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,6 +35,10 @@ from fcnet._optimizers import StochasticOptimizer
 
 # Rows passed forward at once by predict: bounds its workspace.
 _PREDICT_CHUNK_ROWS = 4096
+
+# Each fitted estimator's core network and parameter block for predict, kept
+# outside the estimator: predict must not change its __dict__.
+_PREDICTION_CACHE = weakref.WeakKeyDictionary()
 
 
 def _store_arguments(estimator, arguments):
@@ -431,20 +436,15 @@ class _BaseFCNet(BaseEstimator):
         kept while they, the activations and dtype stay the same objects."""
         key = (self.coefs_, self.intercepts_, *self.coefs_, *self.intercepts_,
                self.activation, self.out_activation_, dtype)
-        cached = getattr(self, "_prediction_cache", None)
+        cached = _PREDICTION_CACHE.get(self)
         if cached is None or len(cached[0]) != len(key) or any(
             a is not b for a, b in zip(cached[0], key)
         ):
             units = _network.units_of(self.coefs_, self.intercepts_)
             net = _core.Net(units, self.activation, self.out_activation_, self._loss_name())
             params = _network.block_of(self.coefs_, self.intercepts_, dtype)
-            cached = self._prediction_cache = (key, net, params)
+            cached = _PREDICTION_CACHE[self] = (key, net, params)
         return cached[1], cached[2]
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_prediction_cache", None)  # rebuilt on demand; Net does not pickle
-        return state
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
