@@ -26,6 +26,7 @@ if FORCED:
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
@@ -136,6 +137,17 @@ def torch_epoch_ms(case, X, y, epochs):
     return 1e3 * np.array(times[1:])
 
 
+def measured_ms(library, case, dtype_name, epochs, threads=None):
+    """epoch_ms in a fresh process: no thread pool left spinning by another
+    library (OpenBLAS, OpenMP, PyTorch's) competes for the cores."""
+    command = [sys.executable, os.path.abspath(__file__), "--measure", library, case,
+               dtype_name, "--epochs", str(epochs)]
+    if threads:
+        command += ["--threads", str(threads)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return np.array(json.loads(out.stdout.splitlines()[-1]))
+
+
 def gemm_peak_gflops(dtype):
     """numpy's matrix product at its best here: the machine's GEMM peak."""
     a = np.random.default_rng(0).standard_normal((3072, 3072)).astype(dtype)
@@ -185,8 +197,17 @@ def main():
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument("--measure", nargs=3, metavar=("LIBRARY", "CASE", "DTYPE"),
+                        help="(internal) time one library on one case, print the epoch ms")
+    parser.add_argument("--threads", type=int, help="(internal) with --measure")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.measure:
+        library, case, dtype_name = args.measure
+        X, y = make_data(case, np.dtype(dtype_name).type)
+        with threadpool_limits(limits=args.threads):
+            print(json.dumps(epoch_ms(library, case, X, y, args.epochs).tolist()))
+        return
     try:
         import torch
 
@@ -219,17 +240,15 @@ def main():
     say("| case | dtype | fcnet ms | scikit-learn ms | PyTorch ms | sklearn / fcnet "
         "| PyTorch / fcnet | fcnet GFLOP/s | % of GEMM peak |")
     say("|---|---|---|---|---|---|---|---|---|")
-    results = {}
     for case in args.cases.split(","):
         for dtype_name in args.dtypes.split(","):
-            X, y = make_data(case, np.dtype(dtype_name).type)
             ms = {}
             for library in ["fcnet", "sklearn", "torch"]:
                 if library == "torch" and torch is None:
                     continue
-                ms[library] = float(np.median(epoch_ms(library, case, X, y, args.epochs)))
+                ms[library] = float(np.median(measured_ms(library, case, dtype_name,
+                                                          args.epochs)))
             gflops = flops_per_epoch(case) / (ms["fcnet"] / 1e3) / 1e9
-            results[(case, dtype_name)] = ms
             torch_ms = f"{ms['torch']:.1f}" if "torch" in ms else "-"
             torch_ratio = f"{ms['torch'] / ms['fcnet']:.1f}x" if "torch" in ms else "-"
             say(f"| {case} | {dtype_name} | {ms['fcnet']:.1f} | {ms['sklearn']:.1f} | {torch_ms} "
@@ -241,11 +260,8 @@ def main():
     say("| case | 1 thread ms | 2 threads ms | speed-up |")
     say("|---|---|---|---|")
     for case in [c for c in ("mnist", "wide") if c in args.cases.split(",")]:
-        X, y = make_data(case, np.float32)
-        per_threads = []
-        for n_threads in (1, 2):
-            with threadpool_limits(limits=n_threads):
-                per_threads.append(float(np.median(epoch_ms("fcnet", case, X, y, args.epochs))))
+        per_threads = [float(np.median(measured_ms("fcnet", case, "float32", args.epochs,
+                                                   threads=n_threads))) for n_threads in (1, 2)]
         say(f"| {case} | {per_threads[0]:.1f} | {per_threads[1]:.1f} "
             f"| {per_threads[0] / per_threads[1]:.2f}x |")
     say()
@@ -260,7 +276,6 @@ def main():
         say(f"| {case} | {ours:.0f} | {theirs:.0f} | {ours_fit:.0f} | {theirs_fit:.0f} |")
     if not args.no_results:
         _write_results(lines, "bench_fit.py", " ".join(sys.argv[1:]))
-    return results
 
 
 def _cpu_model():
