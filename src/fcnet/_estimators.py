@@ -119,6 +119,7 @@ class _BaseFCNet(BaseEstimator):
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, Y, sample_weight = self._validate_input(X, y, sample_weight, incremental, first_pass)
         units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
+        self._check_memory(units, X.shape[0], X.dtype)
         random_state = check_random_state(self.random_state)
         if first_pass:
             params = self._initialize(Y, units, X.dtype, random_state)
@@ -134,7 +135,9 @@ class _BaseFCNet(BaseEstimator):
             # coefs_ and intercepts_ are still there
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
+                " contain large values and need to be preprocessed. The training"
+                " diverged: scale the features (e.g. StandardScaler) or lower"
+                " learning_rate_init."
             )
         self.coefs_, self.intercepts_ = _network.views(params, units)
         return self
@@ -142,9 +145,28 @@ class _BaseFCNet(BaseEstimator):
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if not all(isinstance(s, Integral) for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be integers, got {sizes}.")
         if np.any(np.array(sizes) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
+
+    def _check_memory(self, units, n_samples, dtype):
+        """Refuse, before allocating, a network whose blocks and workspaces
+        would not fit in memory (e.g. hidden_layer_sizes=(10**9,))."""
+        n_params = _network.n_params(units)
+        # parameters, gradients, up to two optimizer states, a best copy, and
+        # the float64 draw of the initial weights
+        blocks = 5 * n_params + 2 * n_params * 8 // np.dtype(dtype).itemsize
+        rows = n_samples if self.solver == "lbfgs" else min(n_samples, self._batch_size_value())
+        layer_reals = 2 * rows * sum(units[1:]) + rows * (units[0] + units[-1] + 1)
+        pack_reals = max(max(a, rows) * (b + 32) + b * (a + 32)
+                         for a, b in _network.weight_shapes(units))
+        _network.check_memory(blocks + layer_reals + pack_reals, dtype,
+                              f"A network of layer sizes {units}")
+
+    def _batch_size_value(self):
+        return 200 if self.batch_size == "auto" else self.batch_size
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
         """X as a C-contiguous float array or a CSR matrix; y as the target

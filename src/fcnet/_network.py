@@ -7,6 +7,7 @@ one array in C. `coefs_` and `intercepts_` are views of that block in
 scikit-learn's shapes (fan_in, fan_out) and (fan_out,).
 """
 
+import os
 from itertools import pairwise
 
 import numpy as np
@@ -74,6 +75,34 @@ def block_of(coefs, intercepts, dtype):
         ):
             return owner
     return pack(coefs, intercepts, dtype)
+
+
+def check_memory(n_reals, dtype, what):
+    """MemoryError, before anything is allocated, when n_reals of dtype cannot
+    fit in the memory available now (Linux's MemAvailable; elsewhere the
+    physical memory): a clean error instead of the OOM killer."""
+    needed = n_reals * np.dtype(dtype).itemsize
+    available = _available_memory()
+    if available is not None and needed > available:
+        raise MemoryError(
+            f"{what} needs about {needed / 2**30:.3g} GiB, more than the "
+            f"{available / 2**30:.3g} GiB of memory available: use fewer or smaller layers, "
+            "a smaller batch_size, or float32 input."
+        )
+
+
+def _available_memory():
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def glorot_uniform(units, activation, random_state, dtype):
