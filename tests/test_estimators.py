@@ -278,3 +278,24 @@ def test_label_decoding_equals_label_binarizer(kind):
     expected = LabelBinarizer().fit(y).inverse_transform(A.ravel() if A.shape[1] == 1 else A)
     assert_array_equal(model._predictions(A), expected)
     assert model._predictions(A).dtype == expected.dtype
+
+
+def test_c_contiguous_float32_X_is_never_copied():
+    """Neither fit nor predict allocates anything the size of X (tracemalloc
+    sees numpy's allocations)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 50)).astype(np.float32)  # 4 MB
+    y = rng.integers(0, 2, 20_000)
+    model = FCNetClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        model.predict(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 2
