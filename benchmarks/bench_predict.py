@@ -65,9 +65,9 @@ def main():
         theirs.coefs_ = [c.copy() for c in ours.coefs_]  # the same network
         theirs.intercepts_ = [i.copy() for i in ours.intercepts_]
         method = "predict_proba" if hasattr(ours, "predict_proba") else "predict"
-        row = X[:1]
-        single = [1e6 * median_seconds(lambda m=m: m.predict(row), 2000) for m in (ours, theirs)]
-        batch = [len(X) / median_seconds(lambda m=m: getattr(m, method)(X), 5)
+        single = [1e6 * median_seconds(lambda m=m, row=X[:1]: m.predict(row), 2000)
+                  for m in (ours, theirs)]
+        batch = [len(X) / median_seconds(lambda m=m, method=method, X=X: getattr(m, method)(X), 5)
                  for m in (ours, theirs)]
         say(f"| {case} | {single[0]:.1f} | {single[1]:.1f} | {single[1] / single[0]:.1f}x "
             f"| {batch[0]:,.0f} | {batch[1]:,.0f} | {batch[0] / batch[1]:.1f}x |")

@@ -5,13 +5,12 @@ import warnings
 
 import numpy as np
 import pytest
+import reference_mlp as ref
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 import fcnet
-
-import reference_mlp as ref
 
 
 def fitted(model, X, y):

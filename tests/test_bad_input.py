@@ -7,9 +7,8 @@ import pathlib
 import subprocess
 import sys
 
-import pytest
-
 import bad_inputs
+import pytest
 
 SCRIPT = pathlib.Path(__file__).with_name("bad_inputs.py")
 

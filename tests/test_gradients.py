@@ -3,10 +3,9 @@ through whole networks of every hidden activation and output type."""
 
 import numpy as np
 import pytest
+import reference_mlp as ref
 
 from fcnet import _core, _network
-
-import reference_mlp as ref
 
 OUTPUTS = [
     ("identity", "squared_error", 1),

@@ -11,10 +11,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from test_parity import PROBLEMS, fit_both, params_of
 
 from fcnet import FCNetClassifier, FCNetRegressor
-
-from test_parity import PROBLEMS, fit_both, params_of
 
 SINGLE_OUTPUT_PROBLEMS = PROBLEMS[:4]  # multi_output_regression differs under lbfgs, see below
 ids = lambda p: p[0].__name__  # noqa: E731

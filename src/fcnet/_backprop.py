@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
+from numpy.typing import ArrayLike
 from sklearn.utils import column_or_1d
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -90,7 +91,8 @@ def _prepare(estimator, X, y, sample_weight):
                   estimator._true_gradient_scale())
 
 
-def backprop(estimator, X, y, sample_weight=None):
+def backprop(estimator, X: ArrayLike, y: ArrayLike,
+             sample_weight: ArrayLike | None = None) -> BackpropResult:
     """Z, A, delta and the gradients of every layer for one batch.
 
     Parameters
@@ -127,7 +129,8 @@ def backprop(estimator, X, y, sample_weight=None):
     return BackpropResult(float(loss), Z, A, delta, [None, *dW], [None, *db])
 
 
-def check_gradients(estimator, X, y, sample_weight=None, step=1e-3):
+def check_gradients(estimator, X: ArrayLike, y: ArrayLike,
+                    sample_weight: ArrayLike | None = None, step: float = 1e-3) -> float:
     """Largest relative error between backprop's dW and db and central
     differences of the loss, over every weight and bias.
 

@@ -12,10 +12,12 @@ call over the whole training set.
 import warnings
 import weakref
 from numbers import Integral, Real
+from typing import Self
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -31,6 +33,7 @@ from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from fcnet import _core, _network
+from fcnet._callbacks import NO_CONTEXT, CallbackSupportMixin, fit_context, with_callbacks
 from fcnet._optimizers import StochasticOptimizer
 
 # Rows passed forward at once by predict: bounds its workspace.
@@ -59,7 +62,7 @@ def _is_stochastic(estimator):
     return True
 
 
-class _BaseFCNet(BaseEstimator):
+class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
     """What FCNetClassifier and FCNetRegressor share; not for direct use."""
 
     _parameter_constraints: dict = {
@@ -90,7 +93,8 @@ class _BaseFCNet(BaseEstimator):
 
     # ---- fit, with its helpers in call order ----
 
-    def fit(self, X, y, sample_weight=None):
+    @with_callbacks
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -109,12 +113,24 @@ class _BaseFCNet(BaseEstimator):
         -------
         self : object
             Returns a trained model.
+
+        Notes
+        -----
+        With scikit-learn >= 1.9, callbacks set by ``set_callbacks`` (e.g.
+        ``sklearn.callback.ProgressBar``, ``ScoringMonitor``) see the fit as
+        one task with one subtask per epoch.
         """
         self._validate_params()
-        return self._fit(X, y, sample_weight, incremental=False)
+        context = fit_context(self, max_subtasks=0 if self.solver == "lbfgs" else self.max_iter)
+        context.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        self._fit(X, y, sample_weight, incremental=False, context=context)
+        context.call_on_fit_task_end(estimator=self, X=X, y=y, reconstruction_attributes={})
+        return self
 
-    def _fit(self, X, y, sample_weight, incremental):
-        """fit (incremental=False) and one epoch of partial_fit (True)."""
+    def _fit(self, X, y, sample_weight, incremental, context=NO_CONTEXT):
+        """fit (incremental=False) and one epoch of partial_fit (True);
+        context: the callbacks' root context."""
+        data = (X, y)  # as the user gave them: what scoring callbacks score on
         hidden_layer_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, Y, sample_weight = self._validate_input(X, y, sample_weight, incremental, first_pass)
@@ -129,7 +145,8 @@ class _BaseFCNet(BaseEstimator):
         if self.solver == "lbfgs":
             self._fit_lbfgs(net, X, Y, sample_weight, params)
         else:
-            self._fit_stochastic(net, X, Y, sample_weight, params, random_state, incremental)
+            self._fit_stochastic(net, X, Y, sample_weight, params, random_state, incremental,
+                                 context, data)
         if not np.isfinite(params).all():
             # a warm start or partial_fit trained a copy: the previous
             # coefs_ and intercepts_ are still there
@@ -280,7 +297,8 @@ class _BaseFCNet(BaseEstimator):
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
-    def _fit_stochastic(self, net, X, Y, sample_weight, params, random_state, incremental):
+    def _fit_stochastic(self, net, X, Y, sample_weight, params, random_state, incremental,
+                        context, data):
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = StochasticOptimizer(self, net.n_params, X.dtype)
         # successive partial_fit calls may bring X of another dtype
@@ -306,6 +324,8 @@ class _BaseFCNet(BaseEstimator):
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
+                epoch = context.subcontext(task_name=f"epoch {self.n_iter_ + 1}")
+                epoch.call_on_fit_task_begin(estimator=self, X=data[0], y=data[1])
                 if self.shuffle:
                     # what sklearn.utils.shuffle(sample_idx, random_state) does
                     # in scikit-learn's MLP, without its validation overhead
@@ -325,6 +345,11 @@ class _BaseFCNet(BaseEstimator):
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
                 self._update_no_improvement_count(net, params, validation)
                 self._optimizer.iteration_ends(self.t_)
+                if epoch.call_on_fit_task_end(
+                    estimator=self, X=data[0], y=data[1],
+                    reconstruction_attributes=lambda: self._state_at(params, net.units),
+                ):
+                    break  # a callback asked to stop
                 if self._no_improvement_count > self.n_iter_no_change:
                     if validation is not None:
                         msg = (
@@ -351,6 +376,12 @@ class _BaseFCNet(BaseEstimator):
             warnings.warn("Training interrupted by user.")
         if validation is not None:
             params[:] = self._best_params
+
+    def _state_at(self, params, units):
+        """The fitted attributes of a model stopped now, for the callbacks."""
+        coefs, intercepts = _network.views(params.copy(), list(units))
+        return {"coefs_": coefs, "intercepts_": intercepts, "n_iter_": self.n_iter_,
+                "loss_curve_": list(self.loss_curve_), "t_": self.t_}
 
     def _validation_split(self, X, Y, sample_weight, random_state):
         """scikit-learn's split: the same call on the same generator, stratified
@@ -654,7 +685,8 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         return class_weights if sample_weight is None else sample_weight * class_weights
 
     @available_if(_is_stochastic)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+                    classes: ArrayLike | None = None) -> Self:
         """Update the model with a single epoch over the given data.
 
         Parameters
@@ -710,7 +742,7 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
 
     _score_function = staticmethod(accuracy_score)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict using the multi-layer perceptron classifier.
 
         Parameters
@@ -725,7 +757,7 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         """
         return self._predictions(self._forward(X))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Probability estimates.
 
         Parameters
@@ -744,7 +776,7 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
             return np.vstack([1 - y_pred, y_pred]).T
         return y_pred
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Log of the probability estimates.
 
         Parameters
@@ -793,8 +825,8 @@ beta_1, beta_2, epsilon, n_iter_no_change, max_fun
     Attributes
     ----------
     loss_, best_loss_, loss_curve_, validation_scores_, best_validation_score_, \
-validation_loss_curve_, t_, coefs_, intercepts_, n_features_in_, feature_names_in_, n_iter_, n_layers_, \
-n_outputs_, out_activation_
+validation_loss_curve_, t_, coefs_, intercepts_, n_features_in_, feature_names_in_, \
+n_iter_, n_layers_, n_outputs_, out_activation_
         As in :class:`FCNetClassifier`.
     """
 
@@ -846,7 +878,8 @@ n_outputs_, out_activation_
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     @available_if(_is_stochastic)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike,
+                    sample_weight: ArrayLike | None = None) -> Self:
         """Update the model with a single epoch over the given data.
 
         Parameters
@@ -879,7 +912,7 @@ n_outputs_, out_activation_
 
     _score_function = staticmethod(r2_score)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict using the multi-layer perceptron model.
 
         Parameters

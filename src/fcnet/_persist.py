@@ -25,6 +25,7 @@ import math
 import os
 import struct
 import zipfile
+from typing import BinaryIO
 
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
@@ -52,7 +53,8 @@ BROKEN_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplemented
               struct.error)
 
 
-def save(estimator, file):
+def save(estimator: "FCNetClassifier | FCNetRegressor",
+         file: "str | os.PathLike[str] | BinaryIO") -> None:
     """Write a fitted FCNetClassifier or FCNetRegressor to file (a path or a
     binary file object) in fcnet's model format."""
     name = type(estimator).__name__
@@ -129,7 +131,7 @@ def _plain_fitted(estimator):
     return fitted
 
 
-def load(file):
+def load(file: "str | os.PathLike[str] | BinaryIO") -> "FCNetClassifier | FCNetRegressor":
     """Read a model written by fcnet.save; a path or a binary file object.
 
     Raises ValueError for anything that is not a well-formed fcnet model file."""
