@@ -83,7 +83,7 @@ class LossCurveDisplay:
                 epochs, self.validation_scores, color="tab:green", linestyle="--",
                 label="validation score")[0]
             self.score_ax_.set_ylabel("validation score")
-        ax.legend(handles=list(self.lines_.values()), loc="best")
+        ax.legend(handles=list(self.lines_.values()), loc="center right")
         if self.estimator_name:
             ax.set_title(f"{self.estimator_name} training history")
         self.ax_, self.figure_ = ax, ax.figure
