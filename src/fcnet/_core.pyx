@@ -111,6 +111,10 @@ cdef class Optimizer:
     def adam_steps(self):
         return self.c.adam_steps
 
+    @adam_steps.setter
+    def adam_steps(self, int64_t value):
+        self.c.adam_steps = value
+
     def __reduce__(self):
         return (Optimizer, (self.solver, self.c.learning_rate, self.c.momentum,
                             bool(self.c.nesterov), self.c.beta_1, self.c.beta_2,

@@ -171,19 +171,18 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
     def _check_memory(self, units, n_samples, dtype):
         """Refuse, before allocating, a network whose blocks and workspaces
         would not fit in memory (e.g. hidden_layer_sizes=(10**9,))."""
+        what = f"A network of layer sizes {units}"
         n_params = _network.n_params(units)
         # parameters, gradients, up to two optimizer states, a best copy, and
-        # the float64 draw of the initial weights
+        # the float64 draw of the initial weights; checked first, in Python's
+        # integers, so that the core never sizes anything absurd
         blocks = 5 * n_params + 2 * n_params * 8 // np.dtype(dtype).itemsize
-        rows = n_samples if self.solver == "lbfgs" else min(n_samples, self._batch_size_value())
-        layer_reals = 2 * rows * sum(units[1:]) + rows * (units[0] + units[-1] + 1)
-        pack_reals = max(max(a, rows) * (b + 32) + b * (a + 32)
-                         for a, b in _network.weight_shapes(units))
-        _network.check_memory(blocks + layer_reals + pack_reals, dtype,
-                              f"A network of layer sizes {units}")
-
-    def _batch_size_value(self):
-        return 200 if self.batch_size == "auto" else self.batch_size
+        _network.check_memory(blocks, dtype, what)
+        # the workspace as the core sizes it (the functions do not change it)
+        sizing = _core.Net(units, "identity", "identity", "squared_error")
+        workspace = (sizing.backprop_workspace_len(n_samples) if self.solver == "lbfgs"
+                     else sizing.epoch_workspace_len(self._batch_size(n_samples)))
+        _network.check_memory(blocks + workspace, dtype, what)
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
         """X as a C-contiguous float array or a CSR matrix; y as the target
@@ -290,11 +289,6 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
             return min(200, n_samples)
-        if self.batch_size > n_samples:
-            warnings.warn(
-                "Got `batch_size` less than 1 or larger than "
-                "sample size. It is going to be clipped"
-            )
         return int(np.clip(self.batch_size, 1, n_samples))
 
     def _fit_stochastic(self, net, X, Y, sample_weight, params, random_state, incremental,
@@ -316,6 +310,11 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             )
 
         n_samples = X.shape[0]
+        if self.batch_size != "auto" and self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than "
+                "sample size. It is going to be clipped"
+            )
         batch_size = self._batch_size(n_samples)
         inputs = _core.Input(X)
         grads = np.empty_like(params)

@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
-from fcnet import _core, _network
+from fcnet import _network
 from fcnet._estimators import FCNetClassifier, FCNetRegressor
 from fcnet._optimizers import StochasticOptimizer
 
@@ -304,9 +304,7 @@ def _restore_optimizer(estimator, fitted, arrays, params):
     length = len(params) * (2 if estimator.solver == "adam" else 1)
     _expect(state.shape == (length,) and state.dtype == params.dtype, "bad optimizer state")
     optimizer = StochasticOptimizer(estimator, len(params), params.dtype)
-    optimizer.core = _core.Optimizer(
-        optimizer.core.solver, settings["learning_rate"], momentum=estimator.momentum,
-        nesterov=estimator.nesterovs_momentum, beta_1=estimator.beta_1,
-        beta_2=estimator.beta_2, epsilon=estimator.epsilon, adam_steps=settings["adam_steps"])
+    optimizer.core.learning_rate = settings["learning_rate"]
+    optimizer.core.adam_steps = settings["adam_steps"]
     optimizer.state = state
     estimator._optimizer = optimizer
