@@ -75,13 +75,13 @@ def test_fits_without_scikit_learns_callback_api(iris):
         from sklearn.datasets import load_iris
         import fcnet
         X, y = load_iris(return_X_y=True)
-        model = fcnet.FCNetClassifier(max_iter=5).fit(X, y)
+        model = fcnet.FCNetClassifier(max_iter=200, random_state=0).fit(X, y)
         assert not hasattr(model, "set_callbacks")
         print(model.score(X, y))
     """)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert float(run.stdout) > 0.3
+    assert float(run.stdout) > 0.9
 
 
 def test_loss_curve_display(iris, tmp_path):
