@@ -2,22 +2,24 @@
  * Derivatives are written in terms of A = f(Z), as scikit-learn's DERIVATIVES. */
 #include <math.h>
 
+#include "exp.h"
 #include "precision.h"
 
 #if FCN_DOUBLE
-#define EXP exp
 #define TANH tanh
+#define FABS fabs
 #else
-#define EXP expf
 #define TANH tanhf
+#define FABS fabsf
 #endif
 
-/* Sign-split logistic: exp never overflows and no 1 - tiny cancellation. */
+/* Sign-split logistic: exp never overflows and no 1 - tiny cancellation.
+ * Both halves are computed and one selected, so that the loop vectorises. */
 static inline real logistic(real z)
 {
-    if (z >= 0) return 1 / (1 + EXP(-z));
-    real e = EXP(z);
-    return e / (1 + e);
+    real e = fcn_exp(-FABS(z));
+    real positive = 1 / (1 + e), negative = e / (1 + e);
+    return z >= 0 ? positive : negative;
 }
 
 /* Max-subtracted softmax of one row, so exp never overflows. */
@@ -26,14 +28,13 @@ static void softmax_row(real *a, int64_t cols)
     real max = a[0];
     for (int64_t j = 1; j < cols; j++)
         if (a[j] > max) max = a[j];
+    for (int64_t j = 0; j < cols; j++) a[j] = fcn_exp(a[j] - max);
     real sum = 0;
-    for (int64_t j = 0; j < cols; j++) {
-        a[j] = EXP(a[j] - max);
-        sum += a[j];
-    }
+    for (int64_t j = 0; j < cols; j++) sum += a[j];
     for (int64_t j = 0; j < cols; j++) a[j] /= sum;
 }
 
+FCN_VECTOR_CLONES
 void FCN(fcn_activation_forward)(real *A, int64_t rows, int64_t cols, int activation)
 {
     int64_t n = rows * cols;
@@ -52,7 +53,7 @@ void FCN(fcn_activation_forward)(real *A, int64_t rows, int64_t cols, int activa
         for (int64_t r = 0; r < rows; r++) softmax_row(A + r * cols, cols);
         break;
     case FCN_EXP:
-        for (int64_t i = 0; i < n; i++) A[i] = EXP(A[i]);
+        for (int64_t i = 0; i < n; i++) A[i] = fcn_exp(A[i]);
         break;
     default: /* FCN_IDENTITY */
         break;

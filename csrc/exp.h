@@ -1,0 +1,104 @@
+/* exp(x) written so that a loop calling it vectorises without -ffast-math:
+ * no branches, no libm call, only selects and integer bit operations.
+ * libm's exp is a scalar call per element, and it was the logistic and
+ * softmax layers' bottleneck.
+ *
+ * exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2, |r| <= ln 2 / 2.
+ * r is computed in two steps (Cody and Waite: ln 2 = LN2_HI + LN2_LO with
+ * LN2_HI short enough that n * LN2_HI is exact); exp(r) is its Taylor series,
+ * long enough that the truncation error is far below half an ulp, so the
+ * result is within about 1 ulp of the exact value. 2^n is built in the
+ * exponent bits, applied in two halves so that results in the subnormal
+ * range round once and correctly. Overflow gives inf, -inf gives 0, NaN stays
+ * NaN. */
+#ifndef FCN_EXP_H
+#define FCN_EXP_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "precision.h"
+
+#if FCN_DOUBLE
+typedef int64_t real_bits;
+typedef uint64_t unsigned_bits;
+#define EXP_MIN_ARG (-746.0)          /* below it exp(x) rounds to 0 */
+#define EXP_MAX_ARG 710.0             /* above it, inf */
+#define LOG2E 1.4426950408889634
+#define LN2_HI 6.93147180369123816490e-01 /* 32 significant bits */
+#define LN2_LO 1.90821492927058770002e-10
+#define ROUNDING_SHIFTER 0x1.8p52     /* t + it rounds t to an integer, kept in the low bits */
+#define MANTISSA_BITS 52
+#define EXPONENT_BIAS 1023
+#define TAYLOR_TERMS 13               /* (ln2/2)^14 / 14! = 4e-18 */
+#else
+typedef int32_t real_bits;
+typedef uint32_t unsigned_bits;
+#define EXP_MIN_ARG (-104.0f)
+#define EXP_MAX_ARG 89.0f
+#define LOG2E 1.44269504f
+#define LN2_HI 0.693145751953125f     /* 15 significant bits */
+#define LN2_LO 1.42860676533018923e-06f
+#define ROUNDING_SHIFTER 0x1.8p23f
+#define MANTISSA_BITS 23
+#define EXPONENT_BIAS 127
+#define TAYLOR_TERMS 7                /* (ln2/2)^8 / 8! = 5e-9 */
+#endif
+
+/* 1 / k!, rounded to real */
+static const real INVERSE_FACTORIAL[] = {
+    1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
+    1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800,
+};
+
+/* 2^k for an integer k in the normal range, made from its exponent bits */
+static inline real power_of_two(real_bits k)
+{
+    /* unsigned: for arguments out of range k is garbage that must not
+     * overflow a signed type; fcn_exp discards those results */
+    unsigned_bits bits = ((unsigned_bits)k + EXPONENT_BIAS) << MANTISSA_BITS;
+    real value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+static inline real fcn_exp(real x)
+{
+    real shifted = x * LOG2E + ROUNDING_SHIFTER;
+    real n = shifted - ROUNDING_SHIFTER;
+    /* adding the shifter rounded x / ln 2 to an integer n kept in the
+     * mantissa: the two bit patterns differ by exactly n */
+    unsigned_bits shifted_bits, shifter_bits;
+    const real shifter = ROUNDING_SHIFTER;
+    memcpy(&shifted_bits, &shifted, sizeof shifted_bits);
+    memcpy(&shifter_bits, &shifter, sizeof shifter_bits);
+    real_bits n_bits = (real_bits)(shifted_bits - shifter_bits);
+
+    real r = (x - n * LN2_HI) - n * LN2_LO;
+
+    /* exp(r) = sum r^k / k! by Horner's rule */
+    real series = INVERSE_FACTORIAL[TAYLOR_TERMS];
+#pragma GCC unroll 16
+    for (int k = TAYLOR_TERMS - 1; k >= 0; k--) series = series * r + INVERSE_FACTORIAL[k];
+
+    real_bits half = n_bits >> 1;
+    real result = series * power_of_two(half) * power_of_two(n_bits - half);
+    /* selects at the end, not a clamp of x at the start: GCC splits the
+     * loop on a clamp and then cannot vectorise it */
+    result = x < EXP_MIN_ARG ? 0 : result;
+    result = x > EXP_MAX_ARG ? (real)INFINITY : result;
+    return x != x ? x : result;
+}
+
+#undef EXP_MIN_ARG
+#undef EXP_MAX_ARG
+#undef LOG2E
+#undef LN2_HI
+#undef LN2_LO
+#undef ROUNDING_SHIFTER
+#undef MANTISSA_BITS
+#undef EXPONENT_BIAS
+#undef TAYLOR_TERMS
+
+#endif /* FCN_EXP_H */
