@@ -1,15 +1,17 @@
 """Training speed of fcnet against scikit-learn's MLP and PyTorch, side by side.
 
-    python benchmarks/bench_fit.py [--epochs 5] [--cases course,digits,mnist,wide]
+    python benchmarks/bench_fit.py [--epochs 5] [--rounds 3] [--cases course,digits,mnist,wide]
 
 Every library trains the same network on the same synthetic data: Adam with
 scikit-learn's defaults, the same batch size, shuffling on; each epoch of a
-fit is timed, after a warm-up epoch. Reports per case and dtype the median ms
-per epoch, each peer's time divided by fcnet's, fcnet's achieved GFLOP/s
-(6 * sum(fan_in * fan_out) * n_samples per epoch) and its share of this
-machine's sgemm/dgemm peak as numpy measures it in the same run; then the
-1 -> 2 thread speed-up and the peak RSS of a whole fit. Writes the tables to
-benchmarks/RESULTS.md.
+fit is timed, after a warm-up epoch. The libraries take turns, round after
+round, so that a burst of load from elsewhere on a shared machine spoils one
+round rather than one library's figure. Reports per case and dtype the median
+over rounds of the median ms per epoch, each peer's time divided by fcnet's,
+fcnet's achieved GFLOP/s (6 * sum(fan_in * fan_out) * n_samples per epoch) and
+its share of this machine's sgemm/dgemm peak as numpy measures it in the same
+run; then the 1 -> 2 thread speed-up and the peak RSS of a whole fit. Writes
+the tables to benchmarks/RESULTS.md.
 
 OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE when it loads; where
 they are set to force an older kernel, this script restarts itself without
@@ -148,6 +150,17 @@ def measured_ms(library, case, dtype_name, epochs, threads=None):
     return np.array(json.loads(out.stdout.splitlines()[-1]))
 
 
+def median_ms_over_rounds(variants, rounds, epochs):
+    """{name: median over rounds of the median epoch ms}, the variants
+    ({name: (library, case, dtype_name, threads)}) measured in turn each round."""
+    per_round = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, (library, case, dtype_name, threads) in variants.items():
+            per_round[name].append(np.median(measured_ms(library, case, dtype_name, epochs,
+                                                         threads)))
+    return {name: float(np.median(times)) for name, times in per_round.items()}
+
+
 def gemm_peak_gflops(dtype):
     """numpy's matrix product at its best here: the machine's GEMM peak."""
     a = np.random.default_rng(0).standard_normal((3072, 3072)).astype(dtype)
@@ -194,6 +207,7 @@ def memory_kib(field):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
@@ -235,19 +249,18 @@ def main():
     say("GEMM peak (numpy, all cores): " + ", ".join(f"{d} {p:.0f} GFLOP/s"
                                                       for d, p in peaks.items()))
     say()
-    say(f"Median ms per epoch over {args.epochs} epochs after one warm-up; Adam, shuffling on.")
+    say(f"Median over {args.rounds} rounds (the libraries take turns) of the median ms per epoch")
+    say(f"over {args.epochs} epochs after one warm-up; Adam, shuffling on.")
     say()
     say("| case | dtype | fcnet ms | scikit-learn ms | PyTorch ms | sklearn / fcnet "
         "| PyTorch / fcnet | fcnet GFLOP/s | % of GEMM peak |")
     say("|---|---|---|---|---|---|---|---|---|")
     for case in args.cases.split(","):
         for dtype_name in args.dtypes.split(","):
-            ms = {}
-            for library in ["fcnet", "sklearn", "torch"]:
-                if library == "torch" and torch is None:
-                    continue
-                ms[library] = float(np.median(measured_ms(library, case, dtype_name,
-                                                          args.epochs)))
+            libraries = ["fcnet", "sklearn"] + (["torch"] if torch else [])
+            ms = median_ms_over_rounds(
+                {library: (library, case, dtype_name, None) for library in libraries},
+                args.rounds, args.epochs)
             gflops = flops_per_epoch(case) / (ms["fcnet"] / 1e3) / 1e9
             torch_ms = f"{ms['torch']:.1f}" if "torch" in ms else "-"
             torch_ratio = f"{ms['torch'] / ms['fcnet']:.1f}x" if "torch" in ms else "-"
@@ -260,10 +273,11 @@ def main():
     say("| case | 1 thread ms | 2 threads ms | speed-up |")
     say("|---|---|---|---|")
     for case in [c for c in ("mnist", "wide") if c in args.cases.split(",")]:
-        per_threads = [float(np.median(measured_ms("fcnet", case, "float32", args.epochs,
-                                                   threads=n_threads))) for n_threads in (1, 2)]
-        say(f"| {case} | {per_threads[0]:.1f} | {per_threads[1]:.1f} "
-            f"| {per_threads[0] / per_threads[1]:.2f}x |")
+        per_threads = median_ms_over_rounds(
+            {n_threads: ("fcnet", case, "float32", n_threads) for n_threads in (1, 2)},
+            args.rounds, args.epochs)
+        say(f"| {case} | {per_threads[1]:.1f} | {per_threads[2]:.1f} "
+            f"| {per_threads[1] / per_threads[2]:.2f}x |")
     say()
     say("Peak RSS while fitting 2 epochs (float32), and how much the fit added to the process")
     say("that holds its data:")
