@@ -2,14 +2,12 @@
  * Derivatives are written in terms of A = f(Z), as scikit-learn's DERIVATIVES. */
 #include <math.h>
 
-#include "exp.h"
 #include "precision.h"
+#include "vmath.h"
 
 #if FCN_DOUBLE
-#define TANH tanh
 #define FABS fabs
 #else
-#define TANH tanhf
 #define FABS fabsf
 #endif
 
@@ -43,7 +41,7 @@ void FCN(fcn_activation_forward)(real *A, int64_t rows, int64_t cols, int activa
         for (int64_t i = 0; i < n; i++) A[i] = logistic(A[i]);
         break;
     case FCN_TANH:
-        for (int64_t i = 0; i < n; i++) A[i] = TANH(A[i]);
+        for (int64_t i = 0; i < n; i++) A[i] = fcn_tanh(A[i]);
         break;
     case FCN_RELU:
         /* keeps NaN, as numpy's maximum(Z, 0) does */

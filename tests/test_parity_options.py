@@ -52,11 +52,13 @@ def test_lbfgs_multi_output_converges_on_the_reported_loss():
     n_outputs times too large in its data term (#8349), so it converges to the
     minimum of another function than the loss it reports. fcnet's follows the
     true gradient (tests/test_gradients.py): it ends lower on the reported
-    loss, where its gradient is smaller."""
+    loss, where its gradient is smaller. At scikit-learn's end point the true
+    gradient is (1 - 1 / n_outputs) times the penalty's, so a strong penalty
+    shows the difference clearly, whatever path each optimizer took."""
     import fcnet
 
     X, y = PROBLEMS[4][0]()
-    theirs, ours, _ = fit_both(PROBLEMS[4], dict(solver="lbfgs", max_iter=5000, alpha=0.1),
+    theirs, ours, _ = fit_both(PROBLEMS[4], dict(solver="lbfgs", max_iter=5000, alpha=1.0),
                                np.float64)
     assert theirs.n_iter_ < 5000 and ours.n_iter_ < 5000  # both converged
     assert ours.loss_ < theirs.loss_
@@ -68,7 +70,7 @@ def test_lbfgs_multi_output_converges_on_the_reported_loss():
         result = fcnet.backprop(probe, X, y)
         return max(np.abs(g).max() for g in result.dW[1:] + result.db[1:])
 
-    assert largest_gradient(ours) < largest_gradient(theirs) / 2
+    assert largest_gradient(ours) < largest_gradient(theirs) / 5
 
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=ids)

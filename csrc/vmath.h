@@ -1,18 +1,18 @@
-/* exp(x) written so that a loop calling it vectorises without -ffast-math:
- * no branches, no libm call, only selects and integer bit operations.
- * libm's exp is a scalar call per element, and it was the logistic and
- * softmax layers' bottleneck.
+/* exp(x) and tanh(x) written so that a loop calling them vectorises without
+ * -ffast-math: no branches, no libm call, only selects and integer bit
+ * operations. libm's exp and tanh are a scalar call per element, and they were
+ * the logistic, tanh and softmax layers' bottleneck.
  *
  * exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2, |r| <= ln 2 / 2.
  * r is computed in two steps (Cody and Waite: ln 2 = LN2_HI + LN2_LO with
- * LN2_HI short enough that n * LN2_HI is exact); exp(r) is its Taylor series,
- * long enough that the truncation error is far below half an ulp, so the
- * result is within about 1 ulp of the exact value. 2^n is built in the
- * exponent bits, applied in two halves so that results in the subnormal
- * range round once and correctly. Overflow gives inf, -inf gives 0, NaN stays
- * NaN. */
-#ifndef FCN_EXP_H
-#define FCN_EXP_H
+ * LN2_HI short enough that n * LN2_HI is exact); exp(r) - 1 is its Taylor
+ * series, long enough that the truncation error is far below half an ulp, so
+ * the result is within about 1 ulp of the exact value. 2^n is built in the
+ * exponent bits, applied in two halves so that results in the subnormal range
+ * round once and correctly. Overflow gives inf, -inf gives 0, NaN stays NaN.
+ * tanh comes from exp(-2|x|) - 1, which keeps its relative accuracy near 0. */
+#ifndef FCN_VMATH_H
+#define FCN_VMATH_H
 
 #include <math.h>
 #include <stdint.h>
@@ -32,6 +32,8 @@ typedef uint64_t unsigned_bits;
 #define MANTISSA_BITS 52
 #define EXPONENT_BIAS 1023
 #define TAYLOR_TERMS 13               /* (ln2/2)^14 / 14! = 4e-18 */
+#define FABS fabs
+#define COPYSIGN copysign
 #else
 typedef int32_t real_bits;
 typedef uint32_t unsigned_bits;
@@ -44,6 +46,8 @@ typedef uint32_t unsigned_bits;
 #define MANTISSA_BITS 23
 #define EXPONENT_BIAS 127
 #define TAYLOR_TERMS 7                /* (ln2/2)^8 / 8! = 5e-9 */
+#define FABS fabsf
+#define COPYSIGN copysignf
 #endif
 
 /* 1 / k!, rounded to real */
@@ -56,39 +60,73 @@ static const real INVERSE_FACTORIAL[] = {
 static inline real power_of_two(real_bits k)
 {
     /* unsigned: for arguments out of range k is garbage that must not
-     * overflow a signed type; fcn_exp discards those results */
+     * overflow a signed type; the callers discard those results */
     unsigned_bits bits = ((unsigned_bits)k + EXPONENT_BIAS) << MANTISSA_BITS;
     real value;
     memcpy(&value, &bits, sizeof value);
     return value;
 }
 
-static inline real fcn_exp(real x)
+/* value * 2^n for any n the reduction below produces: two normal halves,
+ * applied one after the other, so that a subnormal result rounds once */
+static inline real times_two_to_the(real value, real_bits n)
+{
+    real_bits half = n >> 1;
+    return value * power_of_two(half) * power_of_two(n - half);
+}
+
+/* x = n ln 2 + r with n an integer and |r| <= ln 2 / 2 (for |x| in range);
+ * returns r, n as a real and in n_bits */
+static inline real reduce(real x, real *n, real_bits *n_bits)
 {
     real shifted = x * LOG2E + ROUNDING_SHIFTER;
-    real n = shifted - ROUNDING_SHIFTER;
+    *n = shifted - ROUNDING_SHIFTER;
     /* adding the shifter rounded x / ln 2 to an integer n kept in the
      * mantissa: the two bit patterns differ by exactly n */
     unsigned_bits shifted_bits, shifter_bits;
     const real shifter = ROUNDING_SHIFTER;
     memcpy(&shifted_bits, &shifted, sizeof shifted_bits);
     memcpy(&shifter_bits, &shifter, sizeof shifter_bits);
-    real_bits n_bits = (real_bits)(shifted_bits - shifter_bits);
+    *n_bits = (real_bits)(shifted_bits - shifter_bits);
+    return (x - *n * LN2_HI) - *n * LN2_LO;
+}
 
-    real r = (x - n * LN2_HI) - n * LN2_LO;
-
-    /* exp(r) = sum r^k / k! by Horner's rule */
+/* exp(r) - 1 = sum_{k>=1} r^k / k! by Horner's rule, for |r| <= ln 2 / 2 */
+static inline real expm1_reduced(real r)
+{
     real series = INVERSE_FACTORIAL[TAYLOR_TERMS];
 #pragma GCC unroll 16
-    for (int k = TAYLOR_TERMS - 1; k >= 0; k--) series = series * r + INVERSE_FACTORIAL[k];
+    for (int k = TAYLOR_TERMS - 1; k >= 1; k--) series = series * r + INVERSE_FACTORIAL[k];
+    return series * r;
+}
 
-    real_bits half = n_bits >> 1;
-    real result = series * power_of_two(half) * power_of_two(n_bits - half);
+static inline real fcn_exp(real x)
+{
+    real n;
+    real_bits n_bits;
+    real r = reduce(x, &n, &n_bits);
+    real result = times_two_to_the(expm1_reduced(r) + 1, n_bits);
     /* selects at the end, not a clamp of x at the start: GCC splits the
      * loop on a clamp and then cannot vectorise it */
     result = x < EXP_MIN_ARG ? 0 : result;
     result = x > EXP_MAX_ARG ? (real)INFINITY : result;
     return x != x ? x : result;
+}
+
+/* tanh |x| = -t / (2 + t) with t = exp(-2|x|) - 1 in [-1, 0], and
+ * t = 2^n (exp(r) - 1) + (2^n - 1), whose first term is exact to an ulp even
+ * where t is tiny */
+static inline real fcn_tanh(real x)
+{
+    real minus_twice = -2 * FABS(x);
+    real n;
+    real_bits n_bits;
+    real r = reduce(minus_twice, &n, &n_bits);
+    real scale = times_two_to_the(1, n_bits);
+    real t = scale * expm1_reduced(r) + (scale - 1);
+    t = minus_twice < EXP_MIN_ARG ? -1 : t;
+    real magnitude = -t / (2 + t);
+    return x != x ? x : COPYSIGN(magnitude, x);
 }
 
 #undef EXP_MIN_ARG
@@ -101,4 +139,7 @@ static inline real fcn_exp(real x)
 #undef EXPONENT_BIAS
 #undef TAYLOR_TERMS
 
-#endif /* FCN_EXP_H */
+#undef FABS
+#undef COPYSIGN
+
+#endif /* FCN_VMATH_H */

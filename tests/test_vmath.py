@@ -1,7 +1,8 @@
-"""fcnet's own exp (csrc/exp.h), which the logistic, softmax and Poisson
-outputs use: within 2 ulp of numpy's exp over the whole range, with exact
-overflow, underflow, infinities and NaN, in the build that is installed and
-compiled for every instruction-set level this CPU runs."""
+"""fcnet's own exp and tanh (csrc/vmath.h), which the logistic, tanh, softmax
+and Poisson layers use: within a few ulp of the exact values over the whole
+range, with exact overflow, underflow, signed zeros, infinities and NaN; in
+the build that is installed, and compiled for every instruction-set level
+this CPU runs."""
 
 import pathlib
 import platform
@@ -16,46 +17,60 @@ from fcnet import _core
 
 CSRC = pathlib.Path(__file__).resolve().parents[1] / "csrc"
 DTYPES = [np.float32, np.float64]
+FUNCTIONS = ["exp", "tanh"]
+MAX_ULP = {"exp": 2, "tanh": 3}
 
 
 def arguments(dtype):
-    """Dense in the range where exp is finite and nonzero, past both ends,
-    through the subnormal results, and the special values."""
+    """Dense where exp is finite and nonzero, past both ends, through the
+    subnormal results; dense near 0, where tanh x ~ x; the special values."""
     info = np.finfo(dtype)
     low, high = np.log(info.smallest_subnormal) - 1, np.log(info.max) + 1
+    rng = np.random.default_rng(0)
     x = np.concatenate([
         np.linspace(low, high, 200_003),
-        np.random.default_rng(0).uniform(-1, 1, 100_000),
+        rng.uniform(-1, 1, 100_000),
+        rng.choice([-1, 1], 10_000) * 10.0 ** rng.uniform(-40, 0, 10_000),
         [0.0, -0.0, np.inf, -np.inf, np.nan, np.log(info.tiny), np.log(info.max)],
     ])
-    return x.astype(dtype)
+    with np.errstate(under="ignore"):
+        return x.astype(dtype)
 
 
-def assert_is_exp(computed, x):
+def exact(function, x):
+    """The function in long double (x87's 64-bit mantissa on x86), rounded
+    to x's dtype."""
     with np.errstate(over="ignore", under="ignore"):
-        expected = np.exp(x)
+        return getattr(np, function)(x.astype(np.longdouble)).astype(x.dtype)
+
+
+def assert_accurate(function, computed, x):
+    expected = exact(function, x)
     special = ~np.isfinite(expected) | (expected == 0) | np.isnan(x)
     assert_array_equal(computed[special], expected[special])
-    assert_array_max_ulp(computed[~special], expected[~special], maxulp=2)
+    assert_array_equal(np.signbit(computed[special]), np.signbit(expected[special]))
+    assert_array_max_ulp(computed[~special], expected[~special], maxulp=MAX_ULP[function])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_installed_exp(dtype):
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_installed_kernels(dtype, function):
     x = arguments(dtype)
     computed = x.reshape(1, -1).copy()
-    _core.activation_forward(computed, "exp")
-    assert_is_exp(computed.ravel(), x)
+    _core.activation_forward(computed, function)
+    assert_accurate(function, computed.ravel(), x)
 
 
 DRIVER = r"""
 #include <stdio.h>
-#include <stdlib.h>
-#include "exp.h"
-int main(void)
+#include <string.h>
+#include "vmath.h"
+int main(int argc, char **argv)
 {
     static real x[1 << 20];
     size_t n = fread(x, sizeof(real), sizeof x / sizeof(real), stdin);
-    for (size_t i = 0; i < n; i++) x[i] = fcn_exp(x[i]);
+    int tanh_wanted = argc > 1 && strcmp(argv[1], "tanh") == 0;
+    for (size_t i = 0; i < n; i++) x[i] = tanh_wanted ? fcn_tanh(x[i]) : fcn_exp(x[i]);
     fwrite(x, sizeof(real), n, stdout);
     return 0;
 }
@@ -71,7 +86,7 @@ def cpu_runs(level):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("level", ["x86-64", "x86-64-v3", "x86-64-v4"])
-def test_exp_on_each_instruction_set(tmp_path, dtype, level):
+def test_each_instruction_set(tmp_path, dtype, level):
     """The wheel carries a vectorised clone per level; this CPU picks one.
     Compiled here with the flags CMakeLists.txt gives activations.c, every
     level this CPU can run is checked."""
@@ -87,5 +102,7 @@ def test_exp_on_each_instruction_set(tmp_path, dtype, level):
                     "-fno-trapping-math", f"-DFCN_DOUBLE={int(dtype == np.float64)}",
                     f"-I{CSRC}", str(source), "-o", str(program)], check=True)
     x = arguments(dtype)
-    run = subprocess.run([str(program)], input=x.tobytes(), capture_output=True, check=True)
-    assert_is_exp(np.frombuffer(run.stdout, dtype=dtype), x)
+    for function in FUNCTIONS:
+        run = subprocess.run([str(program), function], input=x.tobytes(), capture_output=True,
+                             check=True)
+        assert_accurate(function, np.frombuffer(run.stdout, dtype=dtype), x)
