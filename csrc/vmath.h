@@ -76,11 +76,11 @@ static inline real times_two_to_the(real value, real_bits n)
 }
 
 /* x = n ln 2 + r with n an integer and |r| <= ln 2 / 2 (for |x| in range);
- * returns r, n as a real and in n_bits */
-static inline real reduce(real x, real *n, real_bits *n_bits)
+ * returns r, and n in n_bits */
+static inline real reduce(real x, real_bits *n_bits)
 {
     real shifted = x * LOG2E + ROUNDING_SHIFTER;
-    *n = shifted - ROUNDING_SHIFTER;
+    real n = shifted - ROUNDING_SHIFTER;
     /* adding the shifter rounded x / ln 2 to an integer n kept in the
      * mantissa: the two bit patterns differ by exactly n */
     unsigned_bits shifted_bits, shifter_bits;
@@ -88,7 +88,7 @@ static inline real reduce(real x, real *n, real_bits *n_bits)
     memcpy(&shifted_bits, &shifted, sizeof shifted_bits);
     memcpy(&shifter_bits, &shifter, sizeof shifter_bits);
     *n_bits = (real_bits)(shifted_bits - shifter_bits);
-    return (x - *n * LN2_HI) - *n * LN2_LO;
+    return (x - n * LN2_HI) - n * LN2_LO;
 }
 
 /* exp(r) - 1 = sum_{k>=1} r^k / k! by Horner's rule, for |r| <= ln 2 / 2 */
@@ -102,9 +102,8 @@ static inline real expm1_reduced(real r)
 
 static inline real fcn_exp(real x)
 {
-    real n;
     real_bits n_bits;
-    real r = reduce(x, &n, &n_bits);
+    real r = reduce(x, &n_bits);
     real result = times_two_to_the(expm1_reduced(r) + 1, n_bits);
     /* selects at the end, not a clamp of x at the start: GCC splits the
      * loop on a clamp and then cannot vectorise it */
@@ -119,9 +118,8 @@ static inline real fcn_exp(real x)
 static inline real fcn_tanh(real x)
 {
     real minus_twice = -2 * FABS(x);
-    real n;
     real_bits n_bits;
-    real r = reduce(minus_twice, &n, &n_bits);
+    real r = reduce(minus_twice, &n_bits);
     real scale = times_two_to_the(1, n_bits);
     real t = scale * expm1_reduced(r) + (scale - 1);
     t = minus_twice < EXP_MIN_ARG ? -1 : t;
