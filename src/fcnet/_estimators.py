@@ -9,6 +9,7 @@ epoch. lbfgs hands scipy a function whose loss and gradient come from one C
 call over the whole training set.
 """
 
+import math
 import warnings
 import weakref
 from numbers import Integral, Real
@@ -458,8 +459,9 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             )
             if scipy.sparse.issparse(X):
                 X = X.tocsr()
-        # as numpy would compute X @ coefs_: float32 only when both are
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        # as numpy would compute X @ coefs_: float32 only when both are (both
+        # are float32 or float64 here; np.result_type costs a microsecond)
+        dtype = X.dtype if X.dtype == self.coefs_[0].dtype else np.dtype(np.float64)
         net, params = self._prediction_network(dtype)
         X = X.astype(dtype, copy=False)
         chunk_rows = min(X.shape[0], _PREDICT_CHUNK_ROWS)
@@ -480,7 +482,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             and X.shape[0] > 0
             and X.shape[1] == self.n_features_in_
             and not hasattr(self, "feature_names_in_")
-            and np.isfinite(X.sum())  # a NaN or inf anywhere makes the sum so
+            and math.isfinite(X.sum())  # a NaN or inf anywhere makes the sum so
         )
 
     def _prediction_network(self, dtype):
