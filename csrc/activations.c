@@ -5,12 +5,6 @@
 #include "precision.h"
 #include "vmath.h"
 
-#if FCN_DOUBLE
-#define FABS fabs
-#else
-#define FABS fabsf
-#endif
-
 /* Sign-split logistic: exp never overflows and no 1 - tiny cancellation.
  * Both halves are computed and one selected, so that the loop vectorises. */
 static inline real logistic(real z)

@@ -6,12 +6,6 @@
 
 #include "precision.h"
 
-#if FCN_DOUBLE
-#define SQRT sqrt
-#else
-#define SQRT sqrtf
-#endif
-
 /* Elementwise updates are worth threads only on large blocks. */
 #define PARALLEL_MIN_PARAMS 65536
 

@@ -1,6 +1,7 @@
 /* One source, two precisions. CMake compiles every kernel file twice, with
  * FCN_DOUBLE=0 (real is float, names end in _f32) and FCN_DOUBLE=1 (double,
- * _f64). Kernel files write `real` and `FCN(fcn_name)`. */
+ * _f64). Kernel files write `real`, `FCN(fcn_name)`, and FABS, SQRT and
+ * COPYSIGN for the libm function of their precision. */
 #ifndef FCN_PRECISION_H
 #define FCN_PRECISION_H
 
@@ -9,9 +10,15 @@
 #if FCN_DOUBLE
 #define FCN_REAL double
 #define FCN(name) name##_f64
+#define FABS fabs
+#define SQRT sqrt
+#define COPYSIGN copysign
 #else
 #define FCN_REAL float
 #define FCN(name) name##_f32
+#define FABS fabsf
+#define SQRT sqrtf
+#define COPYSIGN copysignf
 #endif
 
 typedef FCN_REAL real;

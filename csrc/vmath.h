@@ -32,8 +32,6 @@ typedef uint64_t unsigned_bits;
 #define MANTISSA_BITS 52
 #define EXPONENT_BIAS 1023
 #define TAYLOR_TERMS 13               /* (ln2/2)^14 / 14! = 4e-18 */
-#define FABS fabs
-#define COPYSIGN copysign
 #else
 typedef int32_t real_bits;
 typedef uint32_t unsigned_bits;
@@ -46,8 +44,6 @@ typedef uint32_t unsigned_bits;
 #define MANTISSA_BITS 23
 #define EXPONENT_BIAS 127
 #define TAYLOR_TERMS 7                /* (ln2/2)^8 / 8! = 5e-9 */
-#define FABS fabsf
-#define COPYSIGN copysignf
 #endif
 
 /* 1 / k!, rounded to real */
@@ -136,8 +132,5 @@ static inline real fcn_tanh(real x)
 #undef MANTISSA_BITS
 #undef EXPONENT_BIAS
 #undef TAYLOR_TERMS
-
-#undef FABS
-#undef COPYSIGN
 
 #endif /* FCN_VMATH_H */
