@@ -79,8 +79,13 @@ typedef struct fcn_optimizer {
 /* Threads an OpenMP loop of the core will use (1 without OpenMP). */
 int fcn_max_threads(void);
 
-/* Reals of the scratch that packs a (K x N) right-hand matrix into panels. */
-int64_t fcn_pack_len(int64_t K, int64_t N);
+/* Reals of the scratch of a product C (M x N) = A (M x K) @ B (K x N). */
+int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N);
+
+/* The matrix products' kernels: the CPU's best for each shape (AUTO), or
+ * one vector unit for all (for tests of each). */
+enum fcn_gemm_kernels { FCN_GEMM_AUTO = 0, FCN_GEMM_BASELINE = 1, FCN_GEMM_AVX2 = 2,
+                        FCN_GEMM_AVX512 = 3 };
 
 /* Reals needed by the workspace of fcn_forward_backward for up to rows rows. */
 int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows);

@@ -19,7 +19,7 @@ void FCN(fcn_activation_backward)(FCN_REAL *delta, const FCN_REAL *A, int64_t ro
 /* A_out = f(A_in @ W + b): the weighted input sums with bias and activation
  * fused into the epilogue.
  * A_out: (rows x fan_out), A_in: (rows x fan_in), W: (fan_in x fan_out), b: (fan_out),
- * pack: scratch of fcn_pack_len(fan_in, fan_out) reals. */
+ * pack: scratch of fcn_pack_len(rows, fan_in, fan_out) reals. */
 void FCN(fcn_dense_forward)(FCN_REAL *A_out, const FCN_REAL *A_in, const FCN_REAL *W,
                             const FCN_REAL *b, int64_t rows, int64_t fan_in, int64_t fan_out,
                             int activation, FCN_REAL *pack);
@@ -30,8 +30,8 @@ void FCN(fcn_dense_forward)(FCN_REAL *A_out, const FCN_REAL *A_in, const FCN_REA
  *   delta_in = (delta @ W.T) * f'(Z_in)          delta_in: (rows x fan_in)
  * delta_in is skipped when NULL (layer 1 has no delta below it); f' is
  * in_activation's derivative, computed from A_in. delta: (rows x fan_out),
- * A_in: (rows x fan_in), pack: scratch of fcn_pack_len(rows, fan_out) and
- * fcn_pack_len(fan_out, fan_in) reals. */
+ * A_in: (rows x fan_in), pack: scratch of fcn_pack_len(fan_in, rows, fan_out) and
+ * fcn_pack_len(rows, fan_out, fan_in) reals. */
 void FCN(fcn_dense_backward)(FCN_REAL *dW, FCN_REAL *db, FCN_REAL *delta_in, FCN_REAL *pack,
                              const FCN_REAL *delta, const FCN_REAL *A_in, const FCN_REAL *W,
                              int64_t rows, int64_t fan_in, int64_t fan_out, double alpha,
@@ -40,6 +40,14 @@ void FCN(fcn_dense_backward)(FCN_REAL *dW, FCN_REAL *db, FCN_REAL *delta_in, FCN
 /* db = sum over rows of delta / n. db: (fan_out), delta: (rows x fan_out) */
 void FCN(fcn_bias_gradient)(FCN_REAL *db, const FCN_REAL *delta, int64_t rows, int64_t fan_out,
                             double n);
+
+/* ---- gemm.c ---- */
+
+/* Make every matrix product use one vector unit's kernels (enum
+ * fcn_gemm_kernels; FCN_GEMM_AUTO: the best for each shape), so that tests
+ * run each one this CPU has. Returns -1, changing nothing, where the CPU or
+ * the build lacks them. Not thread-safe: for tests only. */
+int FCN(fcn_gemm_force_kernels)(int which);
 
 /* ---- sparse.c: layer 1 when X is CSR (X->indices != NULL) ---- */
 

@@ -1,41 +1,47 @@
-/* Run-time choice of the GEMM kernels (gemm_kernel.h) for the CPU's widest
- * vector unit: AVX-512 (x86-64-v4), AVX2 + FMA (x86-64-v3), or the
- * baseline's 16-byte vectors, which build on any architecture. */
+/* The blocked matrix product of gemm.h: the micro-kernels of gemm_kernel.h
+ * compiled for AVX-512 (x86-64-v4), AVX2 + FMA (x86-64-v3) and the
+ * baseline's 16-byte vectors (any architecture), chosen at run time; block
+ * sizes from the caches of the CPU it runs on. */
+#include <unistd.h>
+
 #include "gemm.h"
 
-#if FCN_DOUBLE
-#define KERNEL_SUFFIX(name) name##_f64
-#else
-#define KERNEL_SUFFIX(name) name##_f32
+#ifdef _OPENMP
+#include <omp.h>
 #endif
 
-#define VEC_BYTES 16
+#if FCN_PORTABLE_C /* plain C for compilers without GCC's vector extensions */
+#define VEC_BYTES sizeof(real)
 #define TILE_ROWS 4
+#else
+#define VEC_BYTES 16
+#define TILE_ROWS 6 /* 16 registers: 6 x 2 accumulators, two of B, one of A */
+#endif
 #define ISA_TARGET
-#define KERNEL(name) KERNEL_SUFFIX(name##_baseline)
+#define KERNEL(name) FCN(name##_baseline)
 #include "gemm_kernel.h"
 #undef VEC_BYTES
 #undef TILE_ROWS
 #undef ISA_TARGET
 #undef KERNEL
 
-#if defined(__GNUC__) && defined(__x86_64__)
+#if defined(__GNUC__) && defined(__x86_64__) && !FCN_PORTABLE_C
 #define FCN_X86_DISPATCH 1
 
-#define VEC_BYTES 32 /* 16 ymm registers: 4 x 2 accumulators, loads and broadcasts */
-#define TILE_ROWS 4
+#define VEC_BYTES 32 /* 16 ymm registers: 6 x 2 accumulators, two of B, one of A */
+#define TILE_ROWS 6
 #define ISA_TARGET __attribute__((target("arch=x86-64-v3")))
-#define KERNEL(name) KERNEL_SUFFIX(name##_avx2)
+#define KERNEL(name) FCN(name##_avx2)
 #include "gemm_kernel.h"
 #undef VEC_BYTES
 #undef TILE_ROWS
 #undef ISA_TARGET
 #undef KERNEL
 
-#define VEC_BYTES 64 /* 32 zmm registers: 8 x 2 accumulators */
-#define TILE_ROWS 8
+#define VEC_BYTES 64 /* 32 zmm registers: 12 x 2 accumulators, two of B, one of A */
+#define TILE_ROWS 12
 #define ISA_TARGET __attribute__((target("arch=x86-64-v4")))
-#define KERNEL(name) KERNEL_SUFFIX(name##_avx512)
+#define KERNEL(name) FCN(name##_avx512)
 #include "gemm_kernel.h"
 #undef VEC_BYTES
 #undef TILE_ROWS
@@ -43,23 +49,239 @@
 #undef KERNEL
 #endif
 
-#define KERNELS(isa, vec_bytes)                                                                \
-    {KERNEL_SUFFIX(pack_panels_##isa), KERNEL_SUFFIX(matmul_panels_##isa),                    \
-     KERNEL_SUFFIX(matmul_unpacked_##isa), (int64_t)(2 * (vec_bytes) / sizeof(real))}
+/* The kernels of one vector unit. */
+typedef struct {
+    int64_t tile_rows, tile_cols;
+    void (*pack_A)(real *pack, const real *A, int64_t a_row, int64_t a_col, int64_t i0,
+                   int64_t i1, int64_t k0, int64_t kc);
+    void (*pack_B)(real *pack, const real *B, int64_t b_row, int64_t b_col, int64_t k0,
+                   int64_t kc, int64_t N, int64_t first, int64_t end);
+    void (*tile_packed)(real *C, int64_t ldc, int64_t rows, int64_t cols, const real *A_panel,
+                        const real *B_panel, int64_t kc, int accumulate);
+    void (*tile_in_place)(real *C, int64_t ldc, int64_t cols, const real *A, int64_t a_row,
+                          int64_t a_col, const real *B_panel, int64_t kc, int accumulate);
+    void (*matmul_unpacked)(real *C, const real *A, int64_t a_row, int64_t a_col,
+                            const real *B, int64_t i0, int64_t i1, int64_t N, int64_t K);
+} kernels;
+
+#define KERNELS(isa, vec_bytes, tile_rows)                                                     \
+    {tile_rows, (int64_t)(2 * (vec_bytes) / sizeof(real)), FCN(pack_A_##isa),                 \
+     FCN(pack_B_##isa), FCN(tile_packed_##isa), FCN(tile_in_place_##isa),            \
+     FCN(matmul_unpacked_##isa)}
+
+#if FCN_PORTABLE_C
+static const kernels baseline = KERNELS(baseline, sizeof(real), 4);
+#else
+static const kernels baseline = KERNELS(baseline, 16, 6);
+#endif
+#ifdef FCN_X86_DISPATCH
+static const kernels avx2 = KERNELS(avx2, 32, 6);
+static const kernels avx512 = KERNELS(avx512, 64, 12);
+#endif
 
 _Static_assert(2 * 64 / sizeof(real) <= FCN_PANEL_MAX, "packs are sized for the widest panel");
+_Static_assert(12 <= FCN_TILE_ROWS_MAX, "packs are sized for the tallest tile");
 
-const FCN(fcn_gemm_kernels) *FCN(fcn_gemm_kernels_for)(int64_t N)
+static int forced_kernels = FCN_GEMM_AUTO;
+
+int FCN(fcn_gemm_force_kernels)(int which)
 {
-    static const FCN(fcn_gemm_kernels) baseline = KERNELS(baseline, 16);
 #ifdef FCN_X86_DISPATCH
-    static const FCN(fcn_gemm_kernels) avx2 = KERNELS(avx2, 32);
-    static const FCN(fcn_gemm_kernels) avx512 = KERNELS(avx512, 64);
     __builtin_cpu_init();
-    if (N > avx2.panel_width && __builtin_cpu_supports("x86-64-v4")) return &avx512;
-    if (N > baseline.panel_width && __builtin_cpu_supports("x86-64-v3")) return &avx2;
+    if (which == FCN_GEMM_AVX512 && !__builtin_cpu_supports("x86-64-v4")) return -1;
+    if (which == FCN_GEMM_AVX2 && !__builtin_cpu_supports("x86-64-v3")) return -1;
+#else
+    if (which == FCN_GEMM_AVX512 || which == FCN_GEMM_AVX2) return -1;
+#endif
+    forced_kernels = which;
+    return 0;
+}
+
+/* The CPU's widest vectors, or narrower ones when N is too small to fill a
+ * tile of them: N alone decides, so every product of one shape on one CPU
+ * rounds the same way. */
+static const kernels *kernels_for(int64_t N)
+{
+#ifdef FCN_X86_DISPATCH
+    if (forced_kernels == FCN_GEMM_AVX512) return &avx512;
+    if (forced_kernels == FCN_GEMM_AVX2) return &avx2;
+    if (forced_kernels == FCN_GEMM_BASELINE) return &baseline;
+    __builtin_cpu_init();
+    if (N > avx2.tile_cols && __builtin_cpu_supports("x86-64-v4")) return &avx512;
+    if (N > baseline.tile_cols && __builtin_cpu_supports("x86-64-v3")) return &avx2;
 #else
     (void)N;
 #endif
     return &baseline;
+}
+
+/* Up to this many rows of C, a row-major B is read where it lies. */
+#define UNPACKED_MAX_ROWS 3
+
+static inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t round_up(int64_t n, int64_t step) { return (n + step - 1) / step * step; }
+
+/* Bytes of a cache level of this CPU, or fallback where the system cannot say. */
+static int64_t cache_bytes(int level, int64_t fallback)
+{
+    long bytes = -1;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+    bytes = sysconf(level == 1 ? _SC_LEVEL1_DCACHE_SIZE : _SC_LEVEL2_CACHE_SIZE);
+#else
+    (void)level;
+#endif
+    return bytes > 0 ? (int64_t)bytes : fallback;
+}
+
+/* Depth of a K block: one B panel (kc x tile_cols) fills half of L1, the
+ * rest is for the A panel and C's tile; blocks of equal depth. */
+static int64_t block_depth(const kernels *g, int64_t K)
+{
+    static int64_t l1_bytes = 0;
+    if (l1_bytes == 0) l1_bytes = cache_bytes(1, 32 << 10);
+    int64_t kc = l1_bytes / 2 / (g->tile_cols * (int64_t)sizeof(real));
+    kc = kc < 64 ? 64 : kc > FCN_BLOCK_DEPTH_MAX ? FCN_BLOCK_DEPTH_MAX : kc;
+    const int64_t blocks = (K + kc - 1) / kc;
+    return (K + blocks - 1) / blocks;
+}
+
+/* Rows of C one task computes: its A panels (rows x kc) fill at most half of
+ * L2, and the team gets several tasks per thread, so that a thread that gets
+ * less CPU (a busy machine) takes fewer tasks instead of holding up the rest. */
+static int64_t task_rows(const kernels *g, int64_t M, int64_t kc, int threads)
+{
+    static int64_t l2_bytes = 0;
+    if (l2_bytes == 0) l2_bytes = cache_bytes(2, 512 << 10);
+    const int64_t most = l2_bytes / 2 / (kc * (int64_t)sizeof(real));
+    int64_t rows = round_up((M + 4 * threads - 1) / (4 * threads), g->tile_rows);
+    rows = rows < 4 * g->tile_rows ? 4 * g->tile_rows : rows;
+    rows = rows > most ? most / g->tile_rows * g->tile_rows : rows;
+    return rows < g->tile_rows ? g->tile_rows : rows;
+}
+
+/* Whether a tile reading A in place would thrash L1: when the elements it
+ * reads together lie a multiple of 4 KiB apart (a row of A, or a column of a
+ * transposed A, of 1024 floats, say), they all fall into one set of L1 (64
+ * sets of 64 bytes on every x86-64 core of the last decade), which holds 8 to
+ * 12 lines. Elsewhere the packing costs more than it saves (measured). */
+static int in_place_thrashes(FCN(fcn_matrix) A)
+{
+    const int64_t stride = A.col == 1 ? A.row : A.col;
+    return stride * (int64_t)sizeof(real) % 4096 == 0;
+}
+
+typedef struct {
+    const kernels *g;
+    real *C;
+    FCN(fcn_matrix) A, B;
+    int64_t M, N, K, kc, rows_per_task, n_panels;
+    int pack_all_of_A;
+    real *B_pack, *A_pack;
+    FCN(fcn_rows_done) done;
+    const void *context;
+} product;
+
+/* Pack K block `block` of B, panels [first, end). */
+static void pack_B_block(const product *p, int64_t block, int64_t first, int64_t end)
+{
+    const int64_t k0 = block * p->kc, kc = min_i64(p->kc, p->K - k0);
+    p->g->pack_B(p->B_pack + k0 * p->n_panels * p->g->tile_cols, p->B.data, p->B.row, p->B.col,
+                 k0, kc, p->N, first, end);
+}
+
+/* Rows [i0, i1) of C, all of its columns, then their epilogue. */
+static void rows_of_C(const product *p, int64_t i0, int64_t i1)
+{
+    const kernels *g = p->g;
+    real *A_pack = p->A_pack + i0 * p->kc; /* this task's own panels */
+    for (int64_t k0 = 0; k0 < p->K; k0 += p->kc) {
+        const int64_t kc = min_i64(p->kc, p->K - k0);
+        const real *B_block = p->B_pack + k0 * p->n_panels * g->tile_cols;
+        /* The rows past the last full tile are packed, zero-padded to a tile;
+         * the others only where reading them in place would thrash L1. */
+        const int64_t packed_from = p->pack_all_of_A ? i0 : i1 - (i1 - i0) % g->tile_rows;
+        g->pack_A(A_pack, p->A.data, p->A.row, p->A.col, packed_from, i1, k0, kc);
+        for (int64_t panel = 0; panel < p->n_panels; panel++) {
+            const int64_t j0 = panel * g->tile_cols, cols = min_i64(g->tile_cols, p->N - j0);
+            const real *B_panel = B_block + panel * kc * g->tile_cols;
+            for (int64_t r0 = i0; r0 < i1; r0 += g->tile_rows) {
+                real *C = p->C + r0 * p->N + j0;
+                if (r0 < packed_from)
+                    g->tile_in_place(C, p->N, cols, p->A.data + r0 * p->A.row + k0 * p->A.col,
+                                     p->A.row, p->A.col, B_panel, kc, k0 > 0);
+                else
+                    g->tile_packed(C, p->N, min_i64(g->tile_rows, i1 - r0), cols,
+                                   A_pack + (r0 - packed_from) * kc, B_panel, kc, k0 > 0);
+            }
+        }
+    }
+    p->done(p->C, i0, i1, p->N, p->context);
+}
+
+/* C = A @ b for one column b (N == 1) and A's rows contiguous: a chain per
+ * row in the order of k, as the tiles', eight rows in flight. */
+static void matrix_vector(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) b, int64_t M, int64_t K)
+{
+    enum { ROWS = 8 };
+    int64_t i = 0;
+    for (; i + ROWS <= M; i += ROWS) {
+        real acc[ROWS] = {0};
+        for (int64_t k = 0; k < K; k++) {
+            const real b_k = b.data[k * b.row];
+            for (int r = 0; r < ROWS; r++) acc[r] += A.data[(i + r) * A.row + k] * b_k;
+        }
+        for (int r = 0; r < ROWS; r++) C[i + r] = acc[r];
+    }
+    for (; i < M; i++) {
+        real acc = 0;
+        for (int64_t k = 0; k < K; k++) acc += A.data[i * A.row + k] * b.data[k * b.row];
+        C[i] = acc;
+    }
+}
+
+void FCN(fcn_gemm)(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M, int64_t N,
+                   int64_t K, real *pack, FCN(fcn_rows_done) done, const void *context)
+{
+    const kernels *g = kernels_for(N);
+    if (M <= UNPACKED_MAX_ROWS && B.col == 1 && B.row == N) { /* a row or two */
+        g->matmul_unpacked(C, A.data, A.row, A.col, B.data, 0, M, N, K);
+        done(C, 0, M, N, context);
+        return;
+    }
+    if (N == 1 && A.row == 1) { /* C^T = B^T @ A^T, where A^T is row-major: c += b_k A^T[k] */
+        g->matmul_unpacked(C, B.data, 0, B.row, A.data, 0, 1, M, K);
+        done(C, 0, M, N, context);
+        return;
+    }
+    if (N == 1 && A.col == 1) {
+        matrix_vector(C, A, B, M, K);
+        done(C, 0, M, N, context);
+        return;
+    }
+    const int threads = M * N * K < FCN_PARALLEL_MIN_WORK ? 1 : fcn_max_threads();
+    product p = {.g = g, .C = C, .A = A, .B = B, .M = M, .N = N, .K = K,
+                 .kc = block_depth(g, K), .n_panels = (N + g->tile_cols - 1) / g->tile_cols,
+                 .done = done, .context = context};
+    p.rows_per_task = task_rows(g, M, p.kc, threads);
+    p.pack_all_of_A = p.n_panels > 1 && in_place_thrashes(A);
+    p.B_pack = pack;
+    p.A_pack = pack + K * p.n_panels * g->tile_cols;
+    const int64_t n_blocks = (K + p.kc - 1) / p.kc;
+    const int64_t n_tasks = (M + p.rows_per_task - 1) / p.rows_per_task;
+    if (threads == 1) { /* no OpenMP construct: even an idle one costs a system call */
+        for (int64_t block = 0; block < n_blocks; block++) pack_B_block(&p, block, 0, p.n_panels);
+        for (int64_t task = 0; task < n_tasks; task++)
+            rows_of_C(&p, task * p.rows_per_task, min_i64((task + 1) * p.rows_per_task, M));
+        return;
+    }
+    /* Dynamic schedules: a thread that gets less CPU takes less of the work. */
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t item = 0; item < n_blocks * p.n_panels; item++)
+            pack_B_block(&p, item / p.n_panels, item % p.n_panels, item % p.n_panels + 1);
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t task = 0; task < n_tasks; task++)
+            rows_of_C(&p, task * p.rows_per_task, min_i64((task + 1) * p.rows_per_task, M));
+    }
 }

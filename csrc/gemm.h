@@ -1,36 +1,40 @@
-/* The matrix products of the dense layers (internal to the core): B is packed
- * into zero-padded panels of fcn_panel_width() columns, then register tiles
- * of C sweep A's rows across the panels. The kernels for the widest vector
- * unit of the CPU are chosen at run time (gemm.c). */
+/* The matrix product of the dense layers (internal to the core), blocked for
+ * the caches as the best GEMM libraries do:
+ *
+ *   for each K block (kc rows of B, sized so that one B panel stays in L1):
+ *     B's block is packed into panels of TILE_COLS columns (all of B is
+ *     packed before any row is computed, once per product)
+ *   for each block of rows of C (mc rows, sized so that their A panels stay
+ *   in L2; a task of the thread team, taken dynamically):
+ *     for each K block: pack the A panels of the rows, then for each B panel,
+ *       for each A panel: one micro-tile of C (TILE_ROWS x TILE_COLS)
+ *     finish the block's rows (the layer's epilogue) while they are in cache.
+ *
+ * A and B are read through strides, A(i, k) = A[i * a_row + k * a_col], so the
+ * same code computes A·B, Aᵀ·B and A·Bᵀ; packing makes every micro-kernel read
+ * contiguous. Each C[i][j] is one chain of fused multiply-adds in the order
+ * k = 0 .. K-1, whatever the blocking, the tile or the thread computing it:
+ * results do not depend on the thread count. The micro-kernels for the CPU's
+ * widest vector unit are chosen at run time (gemm.c). */
 #ifndef FCN_GEMM_H
 #define FCN_GEMM_H
 
 #include "precision.h"
 #include "workspace.h"
 
-/* The kernels of one vector width. */
-typedef struct FCN(fcn_gemm_kernels) {
-    /* Pack panels [first, end) of B(k, n) = B[k * b_row + n * b_col], (K x N),
-     * into pack: panel p holds K rows of panel_width reals, zero past column N. */
-    void (*pack_panels)(real *pack, const real *B, int64_t b_row, int64_t b_col, int64_t K,
-                        int64_t N, int64_t first, int64_t end);
-    /* C[i0:i1, :] = A(i0:i1, :) @ B with B packed, A(i, k) = A[i * a_row + k * a_col].
-     * C: (M x N) row-major. Each C[i][j] sums its K products in the order
-     * k = 0 .. K-1 whatever the tile or thread computing it: results do not
-     * depend on the thread count. */
-    void (*matmul_panels)(real *C, const real *A, int64_t a_row, int64_t a_col,
-                          const real *pack, int64_t i0, int64_t i1, int64_t N, int64_t K);
-    /* The same product from an unpacked row-major B (b_row == N, b_col == 1). */
-    void (*matmul_unpacked)(real *C, const real *A, int64_t a_row, int64_t a_col,
-                            const real *B, int64_t i0, int64_t i1, int64_t N, int64_t K);
-    int64_t panel_width;
-} FCN(fcn_gemm_kernels);
+/* A strided view of a matrix: element (i, k) is data[i * row + k * col]. */
+typedef struct FCN(fcn_matrix) {
+    const real *data;
+    int64_t row, col;
+} FCN(fcn_matrix);
 
-/* Below this many rows of C, a product with a row-major B reads it unpacked. */
-#define FCN_UNPACKED_MAX_ROWS 4
+/* Called on rows [i0, i1) of C once they are final, with what it needs. */
+typedef void (*FCN(fcn_rows_done))(real *C, int64_t i0, int64_t i1, int64_t N,
+                                   const void *context);
 
-/* The kernels for products with N columns: the CPU's widest vectors, or
- * narrower ones when N is too small to fill a panel of them. */
-const FCN(fcn_gemm_kernels) *FCN(fcn_gemm_kernels_for)(int64_t N);
+/* C (M x N, row-major) = A (M x K) @ B (K x N), then done(C, i0, i1, ...) on
+ * every block of rows. pack: scratch of fcn_pack_len(M, K, N) reals. */
+void FCN(fcn_gemm)(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M, int64_t N,
+                   int64_t K, real *pack, FCN(fcn_rows_done) done, const void *context);
 
 #endif /* FCN_GEMM_H */

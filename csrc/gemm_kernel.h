@@ -1,71 +1,134 @@
-/* The GEMM kernels for one vector unit, included by gemm.c once per unit with
- * KERNEL(name) (a name suffix), ISA_TARGET (a function attribute),
- * VEC_BYTES and TILE_ROWS defined. GCC/Clang vector types make the tile's
- * TILE_ROWS x 2 accumulators vector registers. */
+/* The GEMM kernels of one vector unit, included by gemm.c once per unit with
+ * KERNEL(name) (a name suffix), ISA_TARGET (a function attribute), VEC_BYTES
+ * and TILE_ROWS defined. A micro-tile is TILE_ROWS rows of C by two vectors
+ * of columns; GCC/Clang vector types keep its accumulators in registers.
+ * With FCN_PORTABLE_C, VEC_BYTES is sizeof(real) and a "vector" is one real:
+ * the same code in plain C.
+ *
+ * Packed layouts (gemm.h): a B panel of one K block holds, for k = 0 .. kc-1,
+ * TILE_COLS consecutive reals (zero past N); an A panel holds, for each k,
+ * TILE_ROWS consecutive reals (zero past M). The micro-kernel then reads both
+ * operands sequentially, whatever the strides of the matrices they came from. */
 
+#if FCN_PORTABLE_C
+typedef real KERNEL(vec);
+#else
 typedef real KERNEL(vec) __attribute__((vector_size(VEC_BYTES), aligned(sizeof(real))));
+#endif
 #define LANES ((int64_t)(VEC_BYTES / sizeof(real)))
-#define PANEL (2 * LANES)
+#define TILE_COLS (2 * LANES)
 
-ISA_TARGET static void KERNEL(pack_panels)(real *restrict pack, const real *restrict B,
-                                           int64_t b_row, int64_t b_col, int64_t K, int64_t N,
-                                           int64_t first, int64_t end)
+/* Panels [first, end) of block rows k0 .. k0+kc-1 of B(k, n) = B[k*b_row + n*b_col]. */
+ISA_TARGET static void KERNEL(pack_B)(real *restrict pack, const real *restrict B,
+                                      int64_t b_row, int64_t b_col, int64_t k0, int64_t kc,
+                                      int64_t N, int64_t first, int64_t end)
 {
     for (int64_t p = first; p < end; p++) {
-        real *restrict panel = pack + p * K * PANEL;
-        int64_t j0 = p * PANEL, cols = N - j0 < PANEL ? N - j0 : PANEL;
-        for (int64_t k = 0; k < K; k++) {
-            for (int64_t c = 0; c < cols; c++) panel[k * PANEL + c] = B[k * b_row + (j0 + c) * b_col];
-            for (int64_t c = cols; c < PANEL; c++) panel[k * PANEL + c] = 0;
+        real *restrict panel = pack + p * kc * TILE_COLS;
+        const int64_t j0 = p * TILE_COLS, cols = N - j0 < TILE_COLS ? N - j0 : TILE_COLS;
+        for (int64_t k = 0; k < kc; k++) {
+            const real *b = B + (k0 + k) * b_row + j0 * b_col;
+            for (int64_t c = 0; c < cols; c++) panel[k * TILE_COLS + c] = b[c * b_col];
+            for (int64_t c = cols; c < TILE_COLS; c++) panel[k * TILE_COLS + c] = 0;
         }
     }
 }
 
-/* One tile: rows (<= TILE_ROWS) rows of C from row i0, one panel (columns
- * j0 .. j0 + cols). Inlined with rows constant, so acc stays in registers. */
+/* The A panels of rows i0 .. i1-1, block columns k0 .. k0+kc-1 of
+ * A(i, k) = A[i*a_row + k*a_col]; the last panel is zero past i1. */
+ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict A,
+                                      int64_t a_row, int64_t a_col, int64_t i0, int64_t i1,
+                                      int64_t k0, int64_t kc)
+{
+    for (int64_t r0 = i0; r0 < i1; r0 += TILE_ROWS) {
+        real *restrict panel = pack + (r0 - i0) * kc;
+        const int64_t rows = i1 - r0 < TILE_ROWS ? i1 - r0 : TILE_ROWS;
+        if (a_col == 1) { /* rows of A are contiguous: read each once, along k */
+            for (int64_t r = 0; r < rows; r++) {
+                const real *a = A + (r0 + r) * a_row + k0;
+                for (int64_t k = 0; k < kc; k++) panel[k * TILE_ROWS + r] = a[k];
+            }
+        } else { /* columns of A are contiguous (A is a transpose): read along i */
+            for (int64_t k = 0; k < kc; k++) {
+                const real *a = A + r0 * a_row + (k0 + k) * a_col;
+                for (int64_t r = 0; r < rows; r++) panel[k * TILE_ROWS + r] = a[r * a_row];
+            }
+        }
+        for (int64_t r = rows; r < TILE_ROWS; r++)
+            for (int64_t k = 0; k < kc; k++) panel[k * TILE_ROWS + r] = 0;
+    }
+}
+
+/* C tile (rows x cols of a TILE_ROWS x TILE_COLS tile, row stride ldc)
+ * = A(r, k) @ B panel over kc, where A(r, k) = A[r * a_row + k * a_col], plus
+ * the tile's current values when accumulate (the K blocks before this one).
+ * Each C[i][j] is one chain of fused multiply-adds in the order of k, across
+ * blocks too: the result does not depend on the blocking or on the thread
+ * that computes the tile. Inlined into the two kernels below, so that the
+ * packed one's strides are constants. */
 ISA_TARGET static inline __attribute__((always_inline)) void
-KERNEL(tile)(real *restrict C, const real *restrict A, int64_t a_row, int64_t a_col,
-             const real *restrict panel, int64_t i0, int64_t j0, int64_t cols, int64_t N,
-             int64_t K, const int rows)
+KERNEL(tile)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols,
+             const real *restrict A, int64_t a_row, int64_t a_col,
+             const real *restrict B_panel, int64_t kc, int accumulate)
 {
     KERNEL(vec) acc[TILE_ROWS][2];
-    for (int r = 0; r < rows; r++) acc[r][0] = acc[r][1] = (KERNEL(vec)){0};
-    for (int64_t k = 0; k < K; k++) {
-        const KERNEL(vec) b0 = *(const KERNEL(vec) *)(panel + k * PANEL);
-        const KERNEL(vec) b1 = *(const KERNEL(vec) *)(panel + k * PANEL + LANES);
-        for (int r = 0; r < rows; r++) {
-            const real a = A[(i0 + r) * a_row + k * a_col];
+    const int full = rows == TILE_ROWS && cols == TILE_COLS;
+    real spill[TILE_ROWS * TILE_COLS];
+    if (!accumulate) {
+        for (int r = 0; r < TILE_ROWS; r++) acc[r][0] = acc[r][1] = (KERNEL(vec)){0};
+    } else if (full) {
+        for (int r = 0; r < TILE_ROWS; r++) {
+            acc[r][0] = *(const KERNEL(vec) *)(C + r * ldc);
+            acc[r][1] = *(const KERNEL(vec) *)(C + r * ldc + LANES);
+        }
+    } else {
+        for (int64_t idx = 0; idx < TILE_ROWS * TILE_COLS; idx++) spill[idx] = 0;
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = 0; c < cols; c++) spill[r * TILE_COLS + c] = C[r * ldc + c];
+        for (int r = 0; r < TILE_ROWS; r++) {
+            acc[r][0] = *(const KERNEL(vec) *)(spill + r * TILE_COLS);
+            acc[r][1] = *(const KERNEL(vec) *)(spill + r * TILE_COLS + LANES);
+        }
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        const KERNEL(vec) b0 = *(const KERNEL(vec) *)(B_panel + k * TILE_COLS);
+        const KERNEL(vec) b1 = *(const KERNEL(vec) *)(B_panel + k * TILE_COLS + LANES);
+        for (int r = 0; r < TILE_ROWS; r++) {
+            const real a = A[r * a_row + k * a_col];
             acc[r][0] += a * b0;
             acc[r][1] += a * b1;
         }
     }
-    for (int r = 0; r < rows; r++) {
-        real *c_row = C + (i0 + r) * N + j0;
-        if (cols == PANEL) {
-            *(KERNEL(vec) *)c_row = acc[r][0];
-            *(KERNEL(vec) *)(c_row + LANES) = acc[r][1];
-        } else {
-            real spill[PANEL];
-            *(KERNEL(vec) *)spill = acc[r][0];
-            *(KERNEL(vec) *)(spill + LANES) = acc[r][1];
-            for (int64_t c = 0; c < cols; c++) c_row[c] = spill[c];
+    if (full) {
+        for (int r = 0; r < TILE_ROWS; r++) {
+            *(KERNEL(vec) *)(C + r * ldc) = acc[r][0];
+            *(KERNEL(vec) *)(C + r * ldc + LANES) = acc[r][1];
         }
+        return;
     }
+    for (int r = 0; r < TILE_ROWS; r++) {
+        *(KERNEL(vec) *)(spill + r * TILE_COLS) = acc[r][0];
+        *(KERNEL(vec) *)(spill + r * TILE_COLS + LANES) = acc[r][1];
+    }
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) C[r * ldc + c] = spill[r * TILE_COLS + c];
 }
 
-ISA_TARGET static void KERNEL(matmul_panels)(real *C, const real *A, int64_t a_row,
-                                             int64_t a_col, const real *pack, int64_t i0,
-                                             int64_t i1, int64_t N, int64_t K)
+/* A tile from a packed A panel (pack_A). */
+ISA_TARGET static void KERNEL(tile_packed)(real *C, int64_t ldc, int64_t rows, int64_t cols,
+                                           const real *A_panel, const real *B_panel,
+                                           int64_t kc, int accumulate)
 {
-    for (int64_t p = 0; p * PANEL < N; p++) {
-        const real *panel = pack + p * K * PANEL;
-        int64_t j0 = p * PANEL, cols = N - j0 < PANEL ? N - j0 : PANEL;
-        int64_t i = i0;
-        for (; i + TILE_ROWS <= i1; i += TILE_ROWS)
-            KERNEL(tile)(C, A, a_row, a_col, panel, i, j0, cols, N, K, TILE_ROWS);
-        for (; i < i1; i++) /* the rows left over, one at a time */
-            KERNEL(tile)(C, A, a_row, a_col, panel, i, j0, cols, N, K, 1);
-    }
+    KERNEL(tile)(C, ldc, rows, cols, A_panel, 1, TILE_ROWS, B_panel, kc, accumulate);
+}
+
+/* A tile of TILE_ROWS rows read from A in place: where A's panels would be
+ * used once, packing them costs more than it saves. */
+ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
+                                             const real *A, int64_t a_row, int64_t a_col,
+                                             const real *B_panel, int64_t kc, int accumulate)
+{
+    KERNEL(tile)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, kc, accumulate);
 }
 
 /* C[i0:i1, :] = A(i0:i1, :) @ B for a few rows of a row-major B (b_col == 1),
@@ -89,4 +152,4 @@ ISA_TARGET static void KERNEL(matmul_unpacked)(real *restrict C, const real *res
 }
 
 #undef LANES
-#undef PANEL
+#undef TILE_COLS

@@ -1,9 +1,14 @@
 /* Workspace sizes, in reals, for the callers that allocate them. */
 #include "workspace.h"
 
-int64_t fcn_pack_len(int64_t K, int64_t N)
+int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)
 {
-    return K * ((N + FCN_PANEL_MAX - 1) / FCN_PANEL_MAX) * FCN_PANEL_MAX;
+    /* all of B in panels, then the A panels of every task for one K block */
+    const int64_t B_panels = K * ((N + FCN_PANEL_MAX - 1) / FCN_PANEL_MAX) * FCN_PANEL_MAX;
+    const int64_t depth = K < FCN_BLOCK_DEPTH_MAX ? K : FCN_BLOCK_DEPTH_MAX;
+    const int64_t A_panels =
+        (M + FCN_TILE_ROWS_MAX - 1) / FCN_TILE_ROWS_MAX * FCN_TILE_ROWS_MAX * depth;
+    return B_panels + A_panels;
 }
 
 int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)

@@ -13,8 +13,11 @@
 
 #include "fcnet.h"
 
-/* Widest panel of any GEMM kernel, in reals (gemm.c): packs are sized with it. */
+/* Widest B panel and tallest A panel of any GEMM kernel, and the deepest K
+ * block (gemm.c): packs are sized with them. */
 #define FCN_PANEL_MAX 32
+#define FCN_TILE_ROWS_MAX 12
+#define FCN_BLOCK_DEPTH_MAX 512
 
 /* sum of units[l] for l in [first, last) */
 static inline int64_t fcn_units_between(const fcn_net *net, int64_t first, int64_t last)
@@ -26,17 +29,17 @@ static inline int64_t fcn_units_between(const fcn_net *net, int64_t first, int64
 
 static inline int64_t fcn_max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-/* Reals of the pack scratch for the products of batches of rows rows: the
- * forward's W[l], and with backward the batch's delta[l] and W[l].T. */
+/* Reals of the pack scratch for the products of batches of rows rows:
+ * A[l-1] @ W[l], and with backward A[l-1].T @ delta[l] and delta[l] @ W[l].T. */
 static inline int64_t fcn_pack_scratch_len(const fcn_net *net, int64_t rows, int backward)
 {
     int64_t largest = 0;
     for (int64_t l = 1; l <= net->n_layers; l++) {
         int64_t fan_in = net->units[l - 1], fan_out = net->units[l];
-        largest = fcn_max_i64(largest, fcn_pack_len(fan_in, fan_out));
+        largest = fcn_max_i64(largest, fcn_pack_len(rows, fan_in, fan_out));
         if (backward)
-            largest = fcn_max_i64(largest, fcn_max_i64(fcn_pack_len(rows, fan_out),
-                                                       fcn_pack_len(fan_out, fan_in)));
+            largest = fcn_max_i64(largest, fcn_max_i64(fcn_pack_len(fan_in, rows, fan_out),
+                                                       fcn_pack_len(rows, fan_out, fan_in)));
     }
     return largest;
 }

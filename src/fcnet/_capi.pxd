@@ -53,7 +53,15 @@ cdef extern from "fcnet.h" nogil:
         int64_t adam_steps
 
     int fcn_max_threads()
-    int64_t fcn_pack_len(int64_t K, int64_t N)
+    int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)
+
+    cdef enum fcn_gemm_kernels:
+        FCN_GEMM_AUTO
+        FCN_GEMM_BASELINE
+        FCN_GEMM_AVX2
+        FCN_GEMM_AVX512
+    int fcn_gemm_force_kernels_f32(int which)
+    int fcn_gemm_force_kernels_f64(int which)
     int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
     int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)
     int64_t fcn_predict_workspace_len(const fcn_net *net, int64_t chunk_rows)

@@ -42,6 +42,31 @@ def max_threads():
     return fcn_max_threads()
 
 
+def pack_len(int64_t M, int64_t K, int64_t N):
+    """Length of the scratch of a product C (M x N) = A (M x K) @ B (K x N)."""
+    return fcn_pack_len(M, K, N)
+
+
+GEMM_KERNELS = {
+    "auto": FCN_GEMM_AUTO,
+    "baseline": FCN_GEMM_BASELINE,
+    "avx2": FCN_GEMM_AVX2,
+    "avx512": FCN_GEMM_AVX512,
+}
+
+
+def force_gemm_kernels(str which):
+    """Make every matrix product use one vector unit's kernels ("auto": the best per shape).
+
+    For tests, which run each kernel this CPU has; returns False, changing
+    nothing, where the CPU or the build lacks it. Not thread-safe.
+    """
+    cdef int code = GEMM_KERNELS[which]
+    if fcn_gemm_force_kernels_f32(code) != 0:
+        return False
+    return fcn_gemm_force_kernels_f64(code) == 0
+
+
 cdef class Net:
     """Shape and functions of one network: the C struct fcn_net.
 
@@ -231,44 +256,58 @@ def activation_backward(floating[:, ::1] delta, const floating[:, ::1] A, str ac
             fcn_activation_backward_f64(&delta[0, 0], &A[0, 0], A.shape[0], A.shape[1], code)
 
 
+def _scratch(pack, int64_t length, dtype):
+    """The products' scratch: pack when given (reused across calls), else a new one."""
+    if pack is None:
+        return np.empty(length, dtype=dtype)
+    _require(pack.dtype == dtype and pack.ndim == 1 and pack.shape[0] >= length,
+             f"pack must be a 1-d {np.dtype(dtype).name} array of at least {length} entries")
+    return pack
+
+
 def dense_forward(floating[:, ::1] A_out, const floating[:, ::1] A_in,
-                  const floating[:, ::1] W, const floating[::1] b, str activation):
-    """A_out = f(A_in @ W + b)."""
+                  const floating[:, ::1] W, const floating[::1] b, str activation, pack=None):
+    """A_out = f(A_in @ W + b). pack: optional scratch, as pack_len(rows, fan_in, fan_out)."""
     _require(A_in.shape[1] == W.shape[0] and b.shape[0] == W.shape[1]
              and A_out.shape[0] == A_in.shape[0] and A_out.shape[1] == W.shape[1],
              "shape mismatch")
     cdef int code = ACTIVATIONS[activation]
-    cdef floating[::1] pack = np.empty(fcn_pack_len(W.shape[0], W.shape[1]),
-                                       dtype=np.asarray(W).dtype)
+    cdef floating[::1] scratch = _scratch(
+        pack, fcn_pack_len(A_in.shape[0], W.shape[0], W.shape[1]), np.asarray(W).dtype)
     with nogil:
         if floating is float:
             fcn_dense_forward_f32(&A_out[0, 0], &A_in[0, 0], &W[0, 0], &b[0], A_in.shape[0],
-                                  W.shape[0], W.shape[1], code, &pack[0])
+                                  W.shape[0], W.shape[1], code, &scratch[0])
         else:
             fcn_dense_forward_f64(&A_out[0, 0], &A_in[0, 0], &W[0, 0], &b[0], A_in.shape[0],
-                                  W.shape[0], W.shape[1], code, &pack[0])
+                                  W.shape[0], W.shape[1], code, &scratch[0])
 
 
 def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta_in,
                    const floating[:, ::1] delta, const floating[:, ::1] A_in,
-                   const floating[:, ::1] W, double alpha, double n, str in_activation):
-    """dW, db of one layer and, unless delta_in is None, delta_in = (delta @ W.T) * f'."""
+                   const floating[:, ::1] W, double alpha, double n, str in_activation,
+                   pack=None):
+    """dW, db of one layer and, unless delta_in is None, delta_in = (delta @ W.T) * f'.
+
+    pack: optional scratch, as the larger pack_len of the two products.
+    """
     cdef Py_ssize_t rows = delta.shape[0], fan_in = W.shape[0], fan_out = W.shape[1]
     _require(dW.shape[0] == fan_in and dW.shape[1] == fan_out and db.shape[0] == fan_out
              and delta.shape[1] == fan_out and A_in.shape[0] == rows
              and A_in.shape[1] == fan_in, "shape mismatch")
     _require(delta_in is None or (delta_in.shape[0] == rows and delta_in.shape[1] == fan_in),
              "shape mismatch")
-    cdef floating[::1] pack = np.empty(
-        max(fcn_pack_len(rows, fan_out), fcn_pack_len(fan_out, fan_in)), dtype=np.asarray(W).dtype)
+    cdef floating[::1] scratch = _scratch(
+        pack, max(fcn_pack_len(fan_in, rows, fan_out), fcn_pack_len(rows, fan_out, fan_in)),
+        np.asarray(W).dtype)
     cdef floating *delta_in_ptr = NULL if delta_in is None else &delta_in[0, 0]
     cdef int code = ACTIVATIONS[in_activation]
     with nogil:
         if floating is float:
-            fcn_dense_backward_f32(&dW[0, 0], &db[0], delta_in_ptr, &pack[0], &delta[0, 0],
+            fcn_dense_backward_f32(&dW[0, 0], &db[0], delta_in_ptr, &scratch[0], &delta[0, 0],
                                    &A_in[0, 0], &W[0, 0], rows, fan_in, fan_out, alpha, n, code)
         else:
-            fcn_dense_backward_f64(&dW[0, 0], &db[0], delta_in_ptr, &pack[0], &delta[0, 0],
+            fcn_dense_backward_f64(&dW[0, 0], &db[0], delta_in_ptr, &scratch[0], &delta[0, 0],
                                    &A_in[0, 0], &W[0, 0], rows, fan_in, fan_out, alpha, n, code)
 
 

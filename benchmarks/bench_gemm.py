@@ -1,0 +1,190 @@
+"""The layer products alone: fcnet's kernels against numpy's BLAS and torch.matmul.
+
+    python benchmarks/bench_gemm.py [--cases course,digits,mnist,wide] [--dtype float32]
+                                    [--repeats 7] [--write]
+
+For every layer of the four networks of bench_fit.py, at the batch size each
+trains with, times
+  forward   Z = A @ W (+ b, identity: fcnet's dense_forward)
+  backward  dW = A.T @ delta and delta_in = delta @ W.T (fcnet's dense_backward;
+            layer 1 has no delta_in, as in training)
+with 1 thread and with all threads. Each figure is the median over --repeats
+timings of a loop that runs for at least 20 ms; the three libraries take
+turns within each repeat. Reports GFLOP/s of each library and fcnet divided
+by the faster peer (>= 1 means fcnet is faster). --write appends the table,
+headed with the CPU and its caches, to benchmarks/RESULTS.md.
+
+OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE when it loads; where
+they are set to force an older kernel, this script restarts itself without
+them, so that numpy and PyTorch run their best kernels.
+"""
+
+import os
+import sys
+
+FORCED = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ]
+if FORCED:
+    env = {k: v for k, v in os.environ.items() if k not in FORCED}
+    env["FCNET_BENCH_UNSET"] = " ".join(FORCED)
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+from fcnet import _core  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# bench_fit.py's networks: (batch, units of each layer)
+CASES = {
+    "course": (32, (8, 16, 1)),
+    "digits": (200, (64, 100, 10)),
+    "mnist": (256, (784, 256, 128, 10)),
+    "wide": (512, (512, 1024, 1024, 1)),
+}
+
+
+def timed(function):
+    """Seconds per call of function, from a loop of at least 20 ms."""
+    function()
+    calls, start = 1, time.perf_counter()
+    while True:
+        for _ in range(calls):
+            function()
+        elapsed = time.perf_counter() - start
+        if elapsed >= 0.02:
+            return elapsed / calls
+        calls, start = calls * 2, time.perf_counter()
+
+
+def layer_products(rows, fan_in, fan_out, first_layer, dtype):
+    """{direction: {library: callable}} for one layer, on fixed random data."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((rows, fan_in)).astype(dtype)
+    W = rng.standard_normal((fan_in, fan_out)).astype(dtype)
+    b = np.zeros(fan_out, dtype)
+    delta = rng.standard_normal((rows, fan_out)).astype(dtype)
+    Z, dW, db = np.empty((rows, fan_out), dtype), np.empty_like(W), np.empty(fan_out, dtype)
+    delta_in = None if first_layer else np.empty_like(A)
+    peer_delta_in = np.empty_like(A)
+    tA, tW, tdelta = (torch.from_numpy(x) for x in (A, W, delta))
+    tZ, tdW, tdelta_in = (torch.from_numpy(x) for x in (Z, dW, peer_delta_in))
+    # the products' scratch, allocated once as training does
+    pack = np.empty(max(_core.pack_len(rows, fan_in, fan_out), _core.pack_len(fan_in, rows, fan_out),
+                        _core.pack_len(rows, fan_out, fan_in)), dtype)
+
+    def numpy_backward():
+        np.matmul(A.T, delta, out=dW)
+        if not first_layer:
+            np.matmul(delta, W.T, out=peer_delta_in)
+
+    def torch_backward():
+        torch.matmul(tA.T, tdelta, out=tdW)
+        if not first_layer:
+            torch.matmul(tdelta, tW.T, out=tdelta_in)
+
+    return {
+        "forward": {
+            "fcnet": lambda: _core.dense_forward(Z, A, W, b, "identity", pack),
+            "numpy": lambda: np.matmul(A, W, out=Z),
+            "torch": lambda: torch.matmul(tA, tW, out=tZ),
+        },
+        "backward": {
+            "fcnet": lambda: _core.dense_backward(dW, db, delta_in, delta, A, W, 0.0, 1.0,
+                                                  "identity", pack),
+            "numpy": numpy_backward,
+            "torch": torch_backward,
+        },
+    }
+
+
+def flops(rows, fan_in, fan_out, direction, first_layer):
+    products = 1 if direction == "forward" or first_layer else 2
+    return 2 * rows * fan_in * fan_out * products
+
+
+def cpu_description():
+    model = platform.processor() or "unknown CPU"
+    caches = {}
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for line in lscpu.splitlines():
+            key, _, value = line.partition(":")
+            if key == "Model name":
+                model = value.strip()
+            elif key in ("L1d cache", "L2 cache", "L3 cache"):
+                caches[key.split()[0]] = value.strip()
+            elif key == "Flags":
+                flags = set(value.split())
+                isa = ("AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags
+                       else "SSE")
+                caches["ISA"] = isa
+    except OSError:
+        pass
+    return model, caches
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--write", action="store_true", help="append to benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    dtype = np.dtype(args.dtype).type
+    all_threads = os.cpu_count()
+
+    model, caches = cpu_description()
+    blas = [f"{p['internal_api']} {p.get('version', '')} ({p.get('architecture', '?')})"
+            for p in threadpool_info() if p["user_api"] == "blas"]
+    lines = [f"CPU: {model}; " + ", ".join(f"{k} {v}" for k, v in caches.items()),
+             f"{args.dtype}; peers: numpy {np.__version__} with {', '.join(blas)}; "
+             f"torch {torch.__version__}"]
+    if os.environ.get("FCNET_BENCH_UNSET"):
+        lines.append(f"(unset for this run: {os.environ['FCNET_BENCH_UNSET']})")
+    lines += ["", "| case | (rows, fan_in, fan_out) | direction | threads | fcnet GFLOP/s "
+              "| numpy GFLOP/s | torch GFLOP/s | fcnet / best peer |",
+              "|---|---|---|---|---|---|---|---|"]
+    for line in lines:
+        print(line, flush=True)
+
+    ratios = []
+    for case in args.cases.split(","):
+        rows, units = CASES[case]
+        for l in range(1, len(units)):
+            fan_in, fan_out = units[l - 1], units[l]
+            products = layer_products(rows, fan_in, fan_out, l == 1, dtype)
+            for direction, by_library in products.items():
+                for threads in (1, all_threads):
+                    with threadpool_limits(threads):
+                        torch.set_num_threads(threads)
+                        seconds = {name: [] for name in by_library}
+                        for _ in range(args.repeats):
+                            for name, function in by_library.items():
+                                seconds[name].append(timed(function))
+                    work = flops(rows, fan_in, fan_out, direction, l == 1)
+                    gflops = {name: work / np.median(s) / 1e9 for name, s in seconds.items()}
+                    ratio = gflops["fcnet"] / max(gflops["numpy"], gflops["torch"])
+                    ratios.append(ratio)
+                    line = (f"| {case} | ({rows}, {fan_in}, {fan_out}) | {direction} | {threads} "
+                            f"| {gflops['fcnet']:.1f} | {gflops['numpy']:.1f} "
+                            f"| {gflops['torch']:.1f} | {ratio:.2f} |")
+                    print(line, flush=True)
+                    lines.append(line)
+    summary = (f"\nfcnet / best peer: lowest {min(ratios):.2f}, median {np.median(ratios):.2f} "
+               f"over {len(ratios)} products")
+    print(summary)
+    lines.append(summary)
+    if args.write:
+        with open(os.path.join(HERE, "RESULTS.md"), "a") as results:
+            results.write("\n## Layer products (bench_gemm.py)\n\n" + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
