@@ -5,10 +5,7 @@
 #include <unistd.h>
 
 #include "gemm.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "threads.h"
 
 #if FCN_PORTABLE_C /* plain C for compilers without GCC's vector extensions */
 #define VEC_BYTES sizeof(real)
@@ -147,7 +144,7 @@ static int64_t block_depth(const kernels *g, int64_t K)
 
 /* Rows of C one task computes: its A panels (rows x kc) fill at most half of
  * L2, and the team gets several tasks per thread, so that a thread that gets
- * less CPU (a busy machine) takes fewer tasks instead of holding up the rest. */
+ * less CPU (a busy machine) takes fewer tasks (threads.h). */
 static int64_t task_rows(const kernels *g, int64_t M, int64_t kc, int threads)
 {
     static int64_t l2_bytes = 0;
@@ -218,6 +215,20 @@ static void rows_of_C(const product *p, int64_t i0, int64_t i1)
     p->done(p->C, i0, i1, p->N, p->context);
 }
 
+/* fcn_task: one panel of one K block of B */
+static void pack_B_task(void *context, int64_t item)
+{
+    const product *p = context;
+    pack_B_block(p, item / p->n_panels, item % p->n_panels, item % p->n_panels + 1);
+}
+
+/* fcn_task: one block of rows of C */
+static void rows_task(void *context, int64_t task)
+{
+    const product *p = context;
+    rows_of_C(p, task * p->rows_per_task, min_i64((task + 1) * p->rows_per_task, p->M));
+}
+
 /* C = A @ b for one column b (N == 1) and A's rows contiguous: a chain per
  * row in the order of k, as the tiles', eight rows in flight. */
 static void matrix_vector(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) b, int64_t M, int64_t K)
@@ -258,7 +269,7 @@ void FCN(fcn_gemm)(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M, int
         done(C, 0, M, N, context);
         return;
     }
-    const int threads = M * N * K < FCN_PARALLEL_MIN_WORK ? 1 : fcn_max_threads();
+    const int threads = fcn_threads_for(M * N * K, FCN_PARALLEL_MIN_WORK);
     product p = {.g = g, .C = C, .A = A, .B = B, .M = M, .N = N, .K = K,
                  .kc = block_depth(g, K), .n_panels = (N + g->tile_cols - 1) / g->tile_cols,
                  .done = done, .context = context};
@@ -267,21 +278,6 @@ void FCN(fcn_gemm)(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M, int
     p.B_pack = pack;
     p.A_pack = pack + K * p.n_panels * g->tile_cols;
     const int64_t n_blocks = (K + p.kc - 1) / p.kc;
-    const int64_t n_tasks = (M + p.rows_per_task - 1) / p.rows_per_task;
-    if (threads == 1) { /* no OpenMP construct: even an idle one costs a system call */
-        for (int64_t block = 0; block < n_blocks; block++) pack_B_block(&p, block, 0, p.n_panels);
-        for (int64_t task = 0; task < n_tasks; task++)
-            rows_of_C(&p, task * p.rows_per_task, min_i64((task + 1) * p.rows_per_task, M));
-        return;
-    }
-    /* Dynamic schedules: a thread that gets less CPU takes less of the work. */
-#pragma omp parallel num_threads(threads)
-    {
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t item = 0; item < n_blocks * p.n_panels; item++)
-            pack_B_block(&p, item / p.n_panels, item % p.n_panels, item % p.n_panels + 1);
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t task = 0; task < n_tasks; task++)
-            rows_of_C(&p, task * p.rows_per_task, min_i64((task + 1) * p.rows_per_task, M));
-    }
+    fcn_parallel_for(pack_B_task, &p, n_blocks * p.n_panels, threads);
+    fcn_parallel_for(rows_task, &p, (M + p.rows_per_task - 1) / p.rows_per_task, threads);
 }

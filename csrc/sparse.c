@@ -2,8 +2,11 @@
  * nonzeros of each row, and the weight gradient adds into the rows of dW that
  * those nonzeros name. X is never densified. */
 #include "precision.h"
+#include "threads.h"
 
-/* Columns of dW one OpenMP task owns in fcn_csr_backward. */
+/* Rows of A_out one task of fcn_csr_forward computes; columns of dW one task
+ * of fcn_csr_backward owns. */
+#define ROWS_PER_TASK 16
 #define COLUMNS_PER_TASK 64
 
 static inline int64_t row_of(const fcn_input *X, int64_t i)
@@ -11,7 +14,7 @@ static inline int64_t row_of(const fcn_input *X, int64_t i)
     return X->row_ids ? X->row_ids[i] : i;
 }
 
-/* Multiply-adds of a pass over the rows X reads, for the OpenMP threshold. */
+/* Multiply-adds of a pass over the rows X reads, for the threads' threshold. */
 static int64_t sparse_work(const fcn_input *X, int64_t fan_out)
 {
     int64_t nonzeros = 0;
@@ -38,17 +41,32 @@ static void csr_forward_row(real *restrict z, const fcn_input *X, int64_t i, con
     FCN(fcn_activation_forward)(z, 1, fan_out, activation);
 }
 
+typedef struct {
+    real *out; /* forward: A_out; backward: dW */
+    const fcn_input *X;
+    const real *W, *b, *delta;
+    int64_t fan_in, fan_out;
+    int activation;
+    real alpha, n;
+} csr_pass;
+
+/* fcn_task: rows [16 t, 16 t + 16) of A_out */
+static void forward_task(void *context, int64_t task)
+{
+    const csr_pass *c = context;
+    const int64_t i1 = (task + 1) * ROWS_PER_TASK < c->X->rows ? (task + 1) * ROWS_PER_TASK
+                                                               : c->X->rows;
+    for (int64_t i = task * ROWS_PER_TASK; i < i1; i++)
+        csr_forward_row(c->out + i * c->fan_out, c->X, i, c->W, c->b, c->fan_out, c->activation);
+}
+
 void FCN(fcn_csr_forward)(real *A_out, const fcn_input *X, const real *W, const real *b,
                           int64_t fan_out, int activation)
 {
-    if (sparse_work(X, fan_out) < FCN_PARALLEL_MIN_WORK) {
-        for (int64_t i = 0; i < X->rows; i++)
-            csr_forward_row(A_out + i * fan_out, X, i, W, b, fan_out, activation);
-        return;
-    }
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < X->rows; i++)
-        csr_forward_row(A_out + i * fan_out, X, i, W, b, fan_out, activation);
+    csr_pass c = {.out = A_out, .X = X, .W = W, .b = b, .fan_out = fan_out,
+                  .activation = activation};
+    fcn_parallel_for(forward_task, &c, (X->rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK,
+                     fcn_threads_for(sparse_work(X, fan_out), FCN_PARALLEL_MIN_WORK));
 }
 
 /* Columns j0 .. j1 of dW = (X.T @ delta + alpha * W) / n, adding the
@@ -74,22 +92,24 @@ static void csr_backward_band(real *dW, const real *delta, const fcn_input *X, c
             dW[k * fan_out + j] = (dW[k * fan_out + j] + alpha * W[k * fan_out + j]) / n;
 }
 
+/* fcn_task: a band of COLUMNS_PER_TASK columns of dW */
+static void backward_task(void *context, int64_t task)
+{
+    const csr_pass *c = context;
+    const int64_t j0 = task * COLUMNS_PER_TASK;
+    const int64_t j1 = j0 + COLUMNS_PER_TASK < c->fan_out ? j0 + COLUMNS_PER_TASK : c->fan_out;
+    csr_backward_band(c->out, c->delta, c->X, c->W, c->fan_in, c->fan_out, c->alpha, c->n, j0,
+                      j1);
+}
+
 void FCN(fcn_csr_backward)(real *dW, real *db, const real *delta, const fcn_input *X,
                            const real *W, int64_t fan_in, int64_t fan_out, double alpha, double n)
 {
-    const real alpha_r = (real)alpha, n_r = (real)n;
     /* each task owns a band of dW's columns: the sums run in row order
      * whatever the thread count */
-    int64_t n_tasks = (fan_out + COLUMNS_PER_TASK - 1) / COLUMNS_PER_TASK;
-    if (sparse_work(X, fan_out) < FCN_PARALLEL_MIN_WORK) {
-        csr_backward_band(dW, delta, X, W, fan_in, fan_out, alpha_r, n_r, 0, fan_out);
-    } else {
-#pragma omp parallel for schedule(static)
-        for (int64_t task = 0; task < n_tasks; task++) {
-            int64_t j0 = task * COLUMNS_PER_TASK;
-            int64_t j1 = j0 + COLUMNS_PER_TASK < fan_out ? j0 + COLUMNS_PER_TASK : fan_out;
-            csr_backward_band(dW, delta, X, W, fan_in, fan_out, alpha_r, n_r, j0, j1);
-        }
-    }
+    csr_pass c = {.out = dW, .X = X, .W = W, .delta = delta, .fan_in = fan_in,
+                  .fan_out = fan_out, .alpha = (real)alpha, .n = (real)n};
+    fcn_parallel_for(backward_task, &c, (fan_out + COLUMNS_PER_TASK - 1) / COLUMNS_PER_TASK,
+                     fcn_threads_for(sparse_work(X, fan_out), FCN_PARALLEL_MIN_WORK));
     FCN(fcn_bias_gradient)(db, delta, X->rows, fan_out, n);
 }

@@ -1,6 +1,11 @@
-/* The thread count the core's OpenMP loops use. It follows OMP_NUM_THREADS
- * and threadpoolctl's limits, which act on the OpenMP runtime we link. */
+/* The core's thread team (threads.h): workers that take the tasks of one
+ * parallel loop at a time from a shared counter. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
 #include "fcnet.h"
+#include "threads.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -9,8 +14,160 @@
 int fcn_max_threads(void)
 {
 #ifdef _OPENMP
-    return omp_get_max_threads();
+    return omp_get_max_threads(); /* OMP_NUM_THREADS and threadpoolctl act on it */
 #else
     return 1;
 #endif
+}
+
+int fcn_threads_for(int64_t work, int64_t min_work)
+{
+    return work < min_work ? 1 : fcn_max_threads();
+}
+
+#define MAX_WORKERS 63
+#define CLOSED 0xffffffffu
+/* Polls of a waiting thread before it sleeps: about 20 microseconds, so that
+ * the loops of one minibatch find the workers awake, while an idle or
+ * crowded-out worker soon stops taking CPU from others. */
+#define SPINS 2000
+
+static inline void cpu_relax(void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_ia32_pause();
+#elif defined(__GNUC__) && defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* The loop being run. Its tasks are claimed by compare-and-swap on `claim`,
+ * which holds the loop's generation (high 32 bits) and the next task: a
+ * worker that wakes late, after its loop has ended, finds another
+ * generation there and takes nothing. Before the caller rewrites the loop's
+ * fields it closes `claim` (next task CLOSED), so a claim that succeeds was
+ * made on fields that were still its loop's. */
+static struct {
+    pthread_mutex_t busy;       /* held by the caller whose loop the team runs */
+    pthread_mutex_t lock;       /* guards sleeping and waking */
+    pthread_cond_t posted;      /* workers sleep here between loops */
+    pthread_cond_t finished;    /* the caller sleeps here until its loop is done */
+    int workers, workers_sleeping, caller_sleeping;
+    _Atomic uint32_t generation;
+    _Atomic uint64_t claim;
+    _Atomic int64_t done, n_tasks;
+    _Atomic int helpers; /* workers 0 .. helpers-1 take part in this loop */
+    _Atomic(fcn_task) task;
+    _Atomic(void *) context;
+} team = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER};
+
+/* Take and run tasks of loop `generation` until none are left. */
+static void take_tasks(uint32_t generation)
+{
+    for (;;) {
+        uint64_t claim = atomic_load(&team.claim);
+        if ((uint32_t)(claim >> 32) != generation) return;
+        const int64_t t = (int64_t)(claim & 0xffffffffu), n_tasks = atomic_load(&team.n_tasks);
+        if (t >= n_tasks) return;
+        fcn_task task = atomic_load(&team.task);
+        void *context = atomic_load(&team.context);
+        /* success means the loop was still running: task and context were its own */
+        if (!atomic_compare_exchange_weak(&team.claim, &claim, claim + 1)) continue;
+        task(context, t);
+        if (atomic_fetch_add(&team.done, 1) + 1 == n_tasks) {
+            pthread_mutex_lock(&team.lock);
+            if (team.caller_sleeping) pthread_cond_signal(&team.finished);
+            pthread_mutex_unlock(&team.lock);
+        }
+    }
+}
+
+static void *worker(void *arg)
+{
+    const int index = (int)(intptr_t)arg;
+    uint32_t seen = atomic_load(&team.generation);
+    for (;;) {
+        for (int spin = 0; atomic_load(&team.generation) == seen; spin++) {
+            if (spin < SPINS) {
+                cpu_relax();
+                continue;
+            }
+            pthread_mutex_lock(&team.lock);
+            team.workers_sleeping++;
+            while (atomic_load(&team.generation) == seen) pthread_cond_wait(&team.posted, &team.lock);
+            team.workers_sleeping--;
+            pthread_mutex_unlock(&team.lock);
+        }
+        seen = atomic_load(&team.generation);
+        if (index < atomic_load(&team.helpers)) take_tasks(seen);
+    }
+    return NULL;
+}
+
+/* In a child made by fork, only the forking thread exists: start a new team. */
+static void forget_team_after_fork(void)
+{
+    pthread_mutex_init(&team.busy, NULL);
+    pthread_mutex_init(&team.lock, NULL);
+    pthread_cond_init(&team.posted, NULL);
+    pthread_cond_init(&team.finished, NULL);
+    team.workers = team.workers_sleeping = team.caller_sleeping = 0;
+}
+
+static void register_fork_handler(void) { pthread_atfork(NULL, NULL, forget_team_after_fork); }
+
+/* Start workers until there are `wanted` (or as many as the system gives). */
+static void grow_team(int wanted)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_fork_handler);
+    while (team.workers < wanted) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int failed = pthread_create(&thread, &attr, worker, (void *)(intptr_t)team.workers);
+        pthread_attr_destroy(&attr);
+        if (failed) return;
+        team.workers++;
+    }
+}
+
+void fcn_parallel_for(fcn_task task, void *context, int64_t n_tasks, int threads)
+{
+    if (threads > MAX_WORKERS + 1) threads = MAX_WORKERS + 1;
+    if (threads <= 1 || n_tasks <= 1 || n_tasks >= CLOSED ||
+        pthread_mutex_trylock(&team.busy) != 0) {
+        for (int64_t t = 0; t < n_tasks; t++) task(context, t);
+        return;
+    }
+    grow_team(threads - 1);
+    const uint32_t generation = atomic_load(&team.generation) + 1;
+    atomic_store(&team.claim, (uint64_t)generation << 32 | CLOSED);
+    atomic_store(&team.task, task);
+    atomic_store(&team.context, context);
+    atomic_store(&team.n_tasks, n_tasks);
+    atomic_store(&team.helpers, threads - 1);
+    atomic_store(&team.done, 0);
+    atomic_store(&team.claim, (uint64_t)generation << 32);
+    atomic_store(&team.generation, generation);
+    pthread_mutex_lock(&team.lock);
+    if (team.workers_sleeping) pthread_cond_broadcast(&team.posted);
+    pthread_mutex_unlock(&team.lock);
+
+    take_tasks(generation);
+    /* wait only for tasks that other threads took and are still running */
+    for (int spin = 0; atomic_load(&team.done) < n_tasks; spin++) {
+        if (spin < SPINS) {
+            cpu_relax();
+            continue;
+        }
+        pthread_mutex_lock(&team.lock);
+        team.caller_sleeping = 1;
+        while (atomic_load(&team.done) < n_tasks) pthread_cond_wait(&team.finished, &team.lock);
+        team.caller_sleeping = 0;
+        pthread_mutex_unlock(&team.lock);
+    }
+    pthread_mutex_unlock(&team.busy);
 }

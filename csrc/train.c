@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "precision.h"
+#include "threads.h"
 #include "workspace.h"
 
 /* Offset of W[l] in the parameter block: W[1] .. W[L] come first. */
@@ -112,6 +113,7 @@ double FCN(fcn_forward_backward)(real *grads, real *workspace, const real *param
 #define PREFETCH_ROWS 8
 /* Copying is memory-bound: worth a second thread from this many reals on. */
 #define PARALLEL_MIN_GATHER 65536
+#define GATHER_ROWS_PER_TASK 32
 
 static inline void gather_row(real *dst, const real *src, const int64_t *order, int64_t rows,
                               int64_t cols, int64_t i)
@@ -126,16 +128,30 @@ static inline void gather_row(real *dst, const real *src, const int64_t *order, 
     memcpy(dst + i * cols, src + order[i] * cols, (size_t)cols * sizeof(real));
 }
 
+typedef struct {
+    real *dst;
+    const real *src;
+    const int64_t *order;
+    int64_t rows, cols;
+} gather;
+
+/* fcn_task: GATHER_ROWS_PER_TASK rows of a gather */
+static void gather_task(void *context, int64_t task)
+{
+    const gather *g = context;
+    const int64_t i1 = (task + 1) * GATHER_ROWS_PER_TASK < g->rows
+                           ? (task + 1) * GATHER_ROWS_PER_TASK : g->rows;
+    for (int64_t i = task * GATHER_ROWS_PER_TASK; i < i1; i++)
+        gather_row(g->dst, g->src, g->order, g->rows, g->cols, i);
+}
+
 /* Copy the rows order[0 .. rows-1] of src (n x cols) into dst (rows x cols). */
 static void gather_rows(real *dst, const real *src, const int64_t *order, int64_t rows,
                         int64_t cols)
 {
-    if (rows * cols < PARALLEL_MIN_GATHER) {
-        for (int64_t i = 0; i < rows; i++) gather_row(dst, src, order, rows, cols, i);
-        return;
-    }
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < rows; i++) gather_row(dst, src, order, rows, cols, i);
+    gather g = {dst, src, order, rows, cols};
+    fcn_parallel_for(gather_task, &g, (rows + GATHER_ROWS_PER_TASK - 1) / GATHER_ROWS_PER_TASK,
+                     fcn_threads_for(rows * cols, PARALLEL_MIN_GATHER));
 }
 
 int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *state,
