@@ -64,7 +64,7 @@ static void product(real *C, const real *A, int64_t a_row, int64_t a_col, const 
         finish_rows(C, 0, M, N, f);
         return;
     }
-#pragma omp parallel
+#pragma omp parallel num_threads(fcn_max_threads())
     {
 #pragma omp for schedule(static)
         for (int64_t p = 0; p < n_panels; p++) gemm->pack_panels(pack, B, b_row, b_col, K, N, p, p + 1);

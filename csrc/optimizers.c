@@ -26,7 +26,7 @@ void FCN(fcn_sgd_update)(real *params, real *velocity, const real *grads, int64_
             sgd_element(params, velocity, grads, i, rate, mu, nesterov);
         return;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(fcn_max_threads())
     for (int64_t i = 0; i < n_params; i++)
         sgd_element(params, velocity, grads, i, rate, mu, nesterov);
 }
@@ -55,7 +55,7 @@ void FCN(fcn_adam_update)(real *params, real *m, real *v, const real *grads, int
         for (int64_t i = 0; i < n_params; i++) adam_element(params, m, v, grads, i, &c);
         return;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(fcn_max_threads())
     for (int64_t i = 0; i < n_params; i++) adam_element(params, m, v, grads, i, &c);
 }
 

@@ -46,7 +46,7 @@ void FCN(fcn_csr_forward)(real *A_out, const fcn_input *X, const real *W, const 
             csr_forward_row(A_out + i * fan_out, X, i, W, b, fan_out, activation);
         return;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(fcn_max_threads())
     for (int64_t i = 0; i < X->rows; i++)
         csr_forward_row(A_out + i * fan_out, X, i, W, b, fan_out, activation);
 }
@@ -84,7 +84,7 @@ void FCN(fcn_csr_backward)(real *dW, real *db, const real *delta, const fcn_inpu
     if (sparse_work(X, fan_out) < FCN_PARALLEL_MIN_WORK) {
         csr_backward_band(dW, delta, X, W, fan_in, fan_out, alpha_r, n_r, 0, fan_out);
     } else {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(fcn_max_threads())
         for (int64_t task = 0; task < n_tasks; task++) {
             int64_t j0 = task * COLUMNS_PER_TASK;
             int64_t j1 = j0 + COLUMNS_PER_TASK < fan_out ? j0 + COLUMNS_PER_TASK : fan_out;

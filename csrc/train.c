@@ -134,7 +134,7 @@ static void gather_rows(real *dst, const real *src, const int64_t *order, int64_
         for (int64_t i = 0; i < rows; i++) gather_row(dst, src, order, rows, cols, i);
         return;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(fcn_max_threads())
     for (int64_t i = 0; i < rows; i++) gather_row(dst, src, order, rows, cols, i);
 }
 
