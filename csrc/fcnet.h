@@ -79,6 +79,12 @@ typedef struct fcn_optimizer {
 /* Threads an OpenMP loop of the core will use (1 without OpenMP). */
 int fcn_max_threads(void);
 
+/* The size functions below return -1 when the size is negative or does not
+ * fit in int64_t: a caller must refuse such a network or batch. */
+
+/* Reals of the parameter block (and of a gradient block): n_params. */
+int64_t fcn_param_count(const fcn_net *net);
+
 /* Reals of the scratch that packs a (K x N) right-hand matrix into panels. */
 int64_t fcn_pack_len(int64_t K, int64_t N);
 

@@ -19,11 +19,6 @@ static int64_t bias_offset(const fcn_net *net, int64_t l)
     return weights_offset(net, net->n_layers + 1) + fcn_units_between(net, 1, l);
 }
 
-static int64_t param_count(const fcn_net *net)
-{
-    return bias_offset(net, net->n_layers + 1);
-}
-
 /* Layer l's (rows x units[l]) block in a region holding layers 1, 2, ... back to back. */
 static real *layer_block(real *region, const fcn_net *net, int64_t rows, int64_t l)
 {
@@ -146,7 +141,7 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
 {
     const int64_t L = net->n_layers, n_samples = X->rows;
     const int64_t n_in = net->units[0], n_out = net->units[L];
-    const int64_t n_params = param_count(net);
+    const int64_t n_params = fcn_param_count(net);
     *summed_loss = 0.0;
 
     for (int64_t start = 0; start < n_samples; start += batch_size) {

@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse
 from sklearn.exceptions import NotFittedError
 
-from fcnet import FCNetClassifier, FCNetRegressor
+from fcnet import FCNetClassifier, FCNetRegressor, _core
 
 TIMEOUT = 20
 RNG = np.random.default_rng(0)
@@ -42,6 +42,15 @@ def predict(X_new, cls=FCNetClassifier):
         warnings.simplefilter("ignore")
         model = cls(max_iter=2).fit(X, y_class if cls is FCNetClassifier else y_reg)
     return model.predict(X_new)
+
+
+def predict_through_core(n_inputs, column):
+    """The bridge on its own: a sparse X of n_inputs columns, one row with its
+    one nonzero in column, predicted with buffers as the core sizes them."""
+    net = _core.Net([n_inputs, 4, 1], "relu", "identity", "squared_error")
+    X = scipy.sparse.csr_matrix(([1.0], ([0], [column])), shape=(1, n_inputs))
+    workspace = np.empty(net.predict_workspace_len(1))
+    _core.predict(net, np.empty((1, 1)), workspace, np.zeros(net.n_params), _core.Input(X), 1)
 
 
 BAD = (ValueError, TypeError)
@@ -104,6 +113,15 @@ CASES = {
     "hidden_layer_sizes (10**9,)": (lambda: fit(hidden_layer_sizes=(10**9,)), (MemoryError,) + BAD),
     "hidden_layer_sizes (10**6, 10**6)": (
         lambda: fit(hidden_layer_sizes=(10**6, 10**6)), (MemoryError,) + BAD),
+    "core predict on 5 inputs (works)": (lambda: predict_through_core(5, 3), None),
+    "core net whose parameter count overflows": (lambda: predict_through_core(2**62, 2**40), BAD),
+    "core net of 2**64 inputs": (lambda: predict_through_core(2**64, 2**40), BAD),
+    "core workspace that overflows": (
+        lambda: _core.Net([1, 2**31, 1], "relu", "identity", "squared_error")
+        .predict_workspace_len(2**40), BAD),
+    "core workspace for -1 rows": (
+        lambda: _core.Net([1, 2, 1], "relu", "identity", "squared_error")
+        .backprop_workspace_len(-1), BAD),
 }
 
 

@@ -53,6 +53,7 @@ cdef extern from "fcnet.h" nogil:
         int64_t adam_steps
 
     int fcn_max_threads()
+    int64_t fcn_param_count(const fcn_net *net)
     int64_t fcn_pack_len(int64_t K, int64_t N)
     int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
     int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)

@@ -53,7 +53,10 @@ cdef class Net:
     cdef readonly int64_t n_inputs, n_outputs, n_params
 
     def __init__(self, layer_units, str hidden_activation, str output_activation, str loss):
-        self.units = np.array(layer_units, dtype=np.int64)
+        try:
+            self.units = np.array(layer_units, dtype=np.int64)
+        except OverflowError:
+            raise ValueError(f"invalid layer units {layer_units!r}: beyond 64 bits") from None
         if self.units.ndim != 1 or self.units.shape[0] < 2 or (self.units < 1).any():
             raise ValueError(f"invalid layer units {layer_units!r}")
         cdef const int64_t[::1] units = self.units
@@ -64,21 +67,30 @@ cdef class Net:
         self.c.output_activation = ACTIVATIONS[output_activation]
         self.c.loss = LOSSES[loss]
         self.n_inputs, self.n_outputs = units[0], units[L]
-        self.n_params = 0
-        for l in range(1, L + 1):
-            self.n_params += units[l - 1] * units[l] + units[l]
+        self.n_params = fcn_param_count(&self.c)
+        if self.n_params < 0:
+            raise ValueError(f"invalid layer units {layer_units!r}: "
+                             "the parameter count does not fit in 64 bits")
 
     def backprop_workspace_len(self, int64_t rows):
         """Length of the workspace of forward_backward for rows rows."""
-        return fcn_backprop_workspace_len(&self.c, rows)
+        return _size(fcn_backprop_workspace_len(&self.c, rows))
 
     def epoch_workspace_len(self, int64_t batch_rows):
         """Length of the workspace of train_epoch."""
-        return fcn_epoch_workspace_len(&self.c, batch_rows)
+        return _size(fcn_epoch_workspace_len(&self.c, batch_rows))
 
     def predict_workspace_len(self, int64_t chunk_rows):
         """Length of the workspace of predict."""
-        return fcn_predict_workspace_len(&self.c, chunk_rows)
+        return _size(fcn_predict_workspace_len(&self.c, chunk_rows))
+
+
+cdef int64_t _size(int64_t length) except -1:
+    """A size from the core, which reports -1 for one that is negative or
+    does not fit in 64 bits."""
+    if length < 0:
+        raise ValueError("fcnet core: a workspace size is negative or does not fit in 64 bits")
+    return length
 
 
 cdef class Optimizer:
@@ -238,7 +250,7 @@ def dense_forward(floating[:, ::1] A_out, const floating[:, ::1] A_in,
              and A_out.shape[0] == A_in.shape[0] and A_out.shape[1] == W.shape[1],
              "shape mismatch")
     cdef int code = ACTIVATIONS[activation]
-    cdef floating[::1] pack = np.empty(fcn_pack_len(W.shape[0], W.shape[1]),
+    cdef floating[::1] pack = np.empty(_size(fcn_pack_len(W.shape[0], W.shape[1])),
                                        dtype=np.asarray(W).dtype)
     with nogil:
         if floating is float:
@@ -260,7 +272,8 @@ def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta
     _require(delta_in is None or (delta_in.shape[0] == rows and delta_in.shape[1] == fan_in),
              "shape mismatch")
     cdef floating[::1] pack = np.empty(
-        max(fcn_pack_len(rows, fan_out), fcn_pack_len(fan_out, fan_in)), dtype=np.asarray(W).dtype)
+        max(_size(fcn_pack_len(rows, fan_out)), _size(fcn_pack_len(fan_out, fan_in))),
+        dtype=np.asarray(W).dtype)
     cdef floating *delta_in_ptr = NULL if delta_in is None else &delta_in[0, 0]
     cdef int code = ACTIVATIONS[in_activation]
     with nogil:
