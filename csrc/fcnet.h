@@ -59,10 +59,11 @@ typedef struct fcn_input {
     int64_t rows;            /* the number of rows the pass reads */
 } fcn_input;
 
-/* Called by the epoch between minibatches; nonzero stops the epoch there. */
+/* Called by the epoch between minibatches and by prediction between chunks;
+ * nonzero stops the pass there. */
 typedef int (*fcn_interrupt_check)(void);
 
-enum fcn_epoch_status { FCN_EPOCH_DONE = 0, FCN_EPOCH_INTERRUPTED = 1 };
+enum fcn_status { FCN_DONE = 0, FCN_INTERRUPTED = 1 };
 
 enum fcn_solver { FCN_SGD = 0, FCN_ADAM = 1 };
 

@@ -145,7 +145,7 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
     *summed_loss = 0.0;
 
     for (int64_t start = 0; start < n_samples; start += batch_size) {
-        if (start > 0 && interrupted != NULL && interrupted()) return FCN_EPOCH_INTERRUPTED;
+        if (start > 0 && interrupted != NULL && interrupted()) return FCN_INTERRUPTED;
         int64_t rows = n_samples - start < batch_size ? n_samples - start : batch_size;
         /* the gathered batch goes after the pass's own part of the workspace */
         real *X_batch = workspace + fcn_backprop_workspace_len(net, rows);
@@ -168,11 +168,11 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
         *summed_loss += batch_loss * (double)rows;
         FCN(fcn_optimizer_step)(params, state, opt, grads, n_params);
     }
-    return FCN_EPOCH_DONE;
+    return FCN_DONE;
 }
 
-void FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_net *net,
-                      const fcn_input *X, int64_t chunk_rows)
+int FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_net *net,
+                     const fcn_input *X, int64_t chunk_rows, fcn_interrupt_check interrupted)
 {
     const int64_t L = net->n_layers, rows = X->rows;
     const int64_t *units = net->units;
@@ -180,6 +180,7 @@ void FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_
     if (chunk_rows > rows) chunk_rows = rows; /* the workspace may be sized for rows only */
     real *pack = workspace + chunk_rows * fcn_units_between(net, 1, L);
     for (int64_t start = 0; start < rows; start += chunk_rows) {
+        if (start > 0 && interrupted != NULL && interrupted()) return FCN_INTERRUPTED;
         int64_t n = rows - start < chunk_rows ? rows - start : chunk_rows;
         fcn_input chunk = *X; /* rows start .. start + n of X */
         chunk.rows = n;
@@ -200,4 +201,5 @@ void FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_
             A_prev = A;
         }
     }
+    return FCN_DONE;
 }

@@ -185,9 +185,10 @@ cdef double _next_signal_check = 0.0
 
 
 cdef int _interrupted() noexcept nogil:
-    """Asked by C between minibatches. At most every 0.1 s it takes the GIL and
-    lets Python run its signal handlers: Ctrl-C's KeyboardInterrupt then stays
-    set, and the epoch stops at that batch boundary."""
+    """Asked by C between minibatches and between predict's chunks. At most
+    every 0.1 s it takes the GIL and lets Python run its signal handlers:
+    Ctrl-C's KeyboardInterrupt then stays set, and the pass stops at that
+    boundary."""
     global _next_signal_check
     cdef timespec now
     clock_gettime(CLOCK_MONOTONIC, &now)
@@ -392,21 +393,27 @@ def train_epoch(Net net, Optimizer optimizer, floating[::1] params, floating[::1
             status = fcn_train_epoch_f64(&summed_loss, &params[0], &grads[0], &state[0],
                                          &optimizer.c, &workspace[0], &net.c, &X.c, &Y[0, 0],
                                          weights, &order[0], batch_size, alpha, _interrupted)
-    if status == FCN_EPOCH_INTERRUPTED:
+    if status == FCN_INTERRUPTED:
         _raise_pending_error()
     return summed_loss
 
 
 def predict(Net net, floating[:, ::1] out, floating[::1] workspace,
             const floating[::1] params, Input X, int64_t chunk_rows):
-    """out = A[L] for the rows of X, computed chunk_rows rows at a time."""
+    """out = A[L] for the rows of X, computed chunk_rows rows at a time.
+    Ctrl-C stops it between chunks within about 0.1 s, raising KeyboardInterrupt."""
     _require(chunk_rows > 0, "chunk_rows must be positive")
     _check_pass(net, X, params, workspace,
                 net.predict_workspace_len(min(chunk_rows, X.n_rows)), None)
     _require(out.shape[0] == X.n_rows and out.shape[1] == net.n_outputs,
              "out has the wrong shape")
+    cdef int status
     with nogil:
         if floating is float:
-            fcn_predict_f32(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c, chunk_rows)
+            status = fcn_predict_f32(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c,
+                                     chunk_rows, _interrupted)
         else:
-            fcn_predict_f64(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c, chunk_rows)
+            status = fcn_predict_f64(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c,
+                                     chunk_rows, _interrupted)
+    if status == FCN_INTERRUPTED:
+        _raise_pending_error()
