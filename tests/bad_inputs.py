@@ -18,6 +18,7 @@ import pandas as pd
 import scipy.sparse
 from sklearn.exceptions import NotFittedError
 
+import fcnet
 from fcnet import FCNetClassifier, FCNetRegressor, _core
 
 TIMEOUT = 20
@@ -53,6 +54,10 @@ def predict_through_core(n_inputs, column):
     _core.predict(net, np.empty((1, 1)), workspace, np.zeros(net.n_params), _core.Input(X), 1)
 
 
+def load_from(target):
+    fcnet.load(target)
+
+
 BAD = (ValueError, TypeError)
 # name: (what to run, the exceptions it must raise; None: it must work)
 CASES = {
@@ -74,6 +79,9 @@ CASES = {
     "string X": (lambda: fit(np.full((40, 3), "a")), BAD),
     "complex X": (lambda: fit(X + 1j), BAD),
     "bool X (works, as in scikit-learn)": (lambda: fit(X > 0), None),
+    "numpy string parameters (work, as in scikit-learn)": (
+        lambda: fit(y=y_reg, cls=FCNetRegressor, activation=np.str_("tanh"),
+                    loss=np.str_("squared_error")), None),
     "big-endian X (works)": (lambda: fit(X.astype(">f8")), None),
     "non-contiguous X (works)": (lambda: fit(np.repeat(X, 2, axis=1)[:, ::2]), None),
     "Fortran-ordered X (works)": (lambda: fit(np.asfortranarray(X)), None),
@@ -122,6 +130,14 @@ CASES = {
     "core workspace for -1 rows": (
         lambda: _core.Net([1, 2, 1], "relu", "identity", "squared_error")
         .backprop_workspace_len(-1), BAD),
+    "load(None)": (lambda: load_from(None), (TypeError,)),
+    "load(3)": (lambda: load_from(3), (TypeError,)),
+    "load(a bytes path)": (lambda: load_from(os.fsencode(__file__)), (TypeError,)),
+    "load(a text file)": (lambda: load_from(open(__file__)), (TypeError,)),
+    "load(a directory)": (lambda: load_from(os.path.dirname(__file__)), (ValueError,)),
+    "load(this script)": (lambda: load_from(__file__), (ValueError,)),
+    "save(model, None)": (lambda: fcnet.save(FCNetClassifier(max_iter=2).fit(X, y_class), None),
+                          (TypeError,)),
 }
 
 

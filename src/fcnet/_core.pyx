@@ -52,7 +52,7 @@ cdef class Net:
     cdef readonly object units  # int64 array; keeps c.units valid
     cdef readonly int64_t n_inputs, n_outputs, n_params
 
-    def __init__(self, layer_units, str hidden_activation, str output_activation, str loss):
+    def __init__(self, layer_units, hidden_activation, output_activation, loss):
         try:
             self.units = np.array(layer_units, dtype=np.int64)
         except OverflowError:
