@@ -14,9 +14,11 @@ compressed (no member can expand beyond the file's own size):
   adam), ``best_params`` (early stopping), ``classes`` and
   ``feature_names_in`` (when the estimator has them).
 
-Loading checks every member against the metadata and the metadata against
-itself (parameter values, layer shapes, dtypes, sizes) before building the
-estimator; anything else raises ValueError.
+Loading checks, before it reads any array's data, that every member lies
+inside the file and appears once, the metadata against itself (parameter
+values), the arrays it lists against those the model's parameters call for
+(names, shapes, dtypes) and each .npy header against the metadata: memory
+stays bounded by the file's size, and anything else raises ValueError.
 """
 
 import io
