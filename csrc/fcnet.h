@@ -59,10 +59,11 @@ typedef struct fcn_input {
     int64_t rows;            /* the number of rows the pass reads */
 } fcn_input;
 
-/* Called by the epoch between minibatches; nonzero stops the epoch there. */
+/* Called by the epoch between minibatches and by prediction between chunks;
+ * nonzero stops the pass there. */
 typedef int (*fcn_interrupt_check)(void);
 
-enum fcn_epoch_status { FCN_EPOCH_DONE = 0, FCN_EPOCH_INTERRUPTED = 1 };
+enum fcn_status { FCN_DONE = 0, FCN_INTERRUPTED = 1 };
 
 enum fcn_solver { FCN_SGD = 0, FCN_ADAM = 1 };
 
@@ -76,8 +77,15 @@ typedef struct fcn_optimizer {
     int64_t adam_steps;    /* adam: updates done so far (in/out) */
 } fcn_optimizer;
 
-/* Threads an OpenMP loop of the core will use (1 without OpenMP). */
+/* Threads a parallel loop of the core will use: OpenMP's setting (1 without
+ * OpenMP), which OMP_NUM_THREADS and threadpoolctl's limits set. */
 int fcn_max_threads(void);
+
+/* The size functions below return -1 when the size is negative or does not
+ * fit in int64_t: a caller must refuse such a network or batch. */
+
+/* Reals of the parameter block (and of a gradient block): n_params. */
+int64_t fcn_param_count(const fcn_net *net);
 
 /* Reals of the scratch of a product C (M x N) = A (M x K) @ B (K x N). */
 int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N);

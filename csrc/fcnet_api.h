@@ -115,7 +115,7 @@ double FCN(fcn_forward_backward)(FCN_REAL *grads, FCN_REAL *workspace, const FCN
  * each one gathered, passed forward and backward, and used for one optimizer
  * step. Before each batch but the first it asks interrupted (if not NULL)
  * whether to stop. Writes the sum over the batches done of batch loss *
- * batch rows to summed_loss; returns an enum fcn_epoch_status.
+ * batch rows to summed_loss; returns an enum fcn_status.
  * X: all n_samples = X->rows rows (row_ids NULL), Y: (n_samples x units[L]),
  * sample_weight: (n_samples), order: (n_samples), grads: n_params,
  * state: see fcn_optimizer_step, workspace: fcn_epoch_workspace_len(net, batch_size). */
@@ -126,7 +126,9 @@ int FCN(fcn_train_epoch)(double *summed_loss, FCN_REAL *params, FCN_REAL *grads,
                          int64_t batch_size, double alpha, fcn_interrupt_check interrupted);
 
 /* out = A[L] for every row of X (row_ids NULL), in chunks of chunk_rows rows.
- * out: (X->rows x units[L]),
+ * Before each chunk but the first it asks interrupted (if not NULL) whether
+ * to stop; returns an enum fcn_status. out: (X->rows x units[L]),
  * workspace: fcn_predict_workspace_len(net, chunk_rows) reals. */
-void FCN(fcn_predict)(FCN_REAL *out, FCN_REAL *workspace, const FCN_REAL *params,
-                      const fcn_net *net, const fcn_input *X, int64_t chunk_rows);
+int FCN(fcn_predict)(FCN_REAL *out, FCN_REAL *workspace, const FCN_REAL *params,
+                     const fcn_net *net, const fcn_input *X, int64_t chunk_rows,
+                     fcn_interrupt_check interrupted);

@@ -20,11 +20,6 @@ static int64_t bias_offset(const fcn_net *net, int64_t l)
     return weights_offset(net, net->n_layers + 1) + fcn_units_between(net, 1, l);
 }
 
-static int64_t param_count(const fcn_net *net)
-{
-    return bias_offset(net, net->n_layers + 1);
-}
-
 /* Layer l's (rows x units[l]) block in a region holding layers 1, 2, ... back to back. */
 static real *layer_block(real *region, const fcn_net *net, int64_t rows, int64_t l)
 {
@@ -162,11 +157,11 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
 {
     const int64_t L = net->n_layers, n_samples = X->rows;
     const int64_t n_in = net->units[0], n_out = net->units[L];
-    const int64_t n_params = param_count(net);
+    const int64_t n_params = fcn_param_count(net);
     *summed_loss = 0.0;
 
     for (int64_t start = 0; start < n_samples; start += batch_size) {
-        if (start > 0 && interrupted != NULL && interrupted()) return FCN_EPOCH_INTERRUPTED;
+        if (start > 0 && interrupted != NULL && interrupted()) return FCN_INTERRUPTED;
         int64_t rows = n_samples - start < batch_size ? n_samples - start : batch_size;
         /* the gathered batch goes after the pass's own part of the workspace */
         real *X_batch = workspace + fcn_backprop_workspace_len(net, rows);
@@ -189,11 +184,11 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
         *summed_loss += batch_loss * (double)rows;
         FCN(fcn_optimizer_step)(params, state, opt, grads, n_params);
     }
-    return FCN_EPOCH_DONE;
+    return FCN_DONE;
 }
 
-void FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_net *net,
-                      const fcn_input *X, int64_t chunk_rows)
+int FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_net *net,
+                     const fcn_input *X, int64_t chunk_rows, fcn_interrupt_check interrupted)
 {
     const int64_t L = net->n_layers, rows = X->rows;
     const int64_t *units = net->units;
@@ -201,6 +196,7 @@ void FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_
     if (chunk_rows > rows) chunk_rows = rows; /* the workspace may be sized for rows only */
     real *pack = workspace + chunk_rows * fcn_units_between(net, 1, L);
     for (int64_t start = 0; start < rows; start += chunk_rows) {
+        if (start > 0 && interrupted != NULL && interrupted()) return FCN_INTERRUPTED;
         int64_t n = rows - start < chunk_rows ? rows - start : chunk_rows;
         fcn_input chunk = *X; /* rows start .. start + n of X */
         chunk.rows = n;
@@ -221,4 +217,5 @@ void FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_
             A_prev = A;
         }
     }
+    return FCN_DONE;
 }

@@ -19,15 +19,47 @@
 #define FCN_TILE_ROWS_MAX 12
 #define FCN_BLOCK_DEPTH_MAX 512
 
+/* Size arithmetic, checked: -1 stands for a size that is negative or does
+ * not fit in int64_t, and every size computed from it is -1 too. */
+static inline int64_t fcn_size_add(int64_t a, int64_t b)
+{
+    int64_t sum;
+    if (a < 0 || b < 0) return -1;
+#if defined(__GNUC__)
+    if (__builtin_add_overflow(a, b, &sum)) return -1;
+#else
+    if (a > INT64_MAX - b) return -1;
+    sum = a + b;
+#endif
+    return sum;
+}
+
+static inline int64_t fcn_size_mul(int64_t a, int64_t b)
+{
+    int64_t product;
+    if (a < 0 || b < 0) return -1;
+#if defined(__GNUC__)
+    if (__builtin_mul_overflow(a, b, &product)) return -1;
+#else
+    if (a != 0 && b > INT64_MAX / a) return -1;
+    product = a * b;
+#endif
+    return product;
+}
+
+static inline int64_t fcn_size_max(int64_t a, int64_t b)
+{
+    if (a < 0 || b < 0) return -1;
+    return a > b ? a : b;
+}
+
 /* sum of units[l] for l in [first, last) */
 static inline int64_t fcn_units_between(const fcn_net *net, int64_t first, int64_t last)
 {
     int64_t total = 0;
-    for (int64_t l = first; l < last; l++) total += net->units[l];
+    for (int64_t l = first; l < last; l++) total = fcn_size_add(total, net->units[l]);
     return total;
 }
-
-static inline int64_t fcn_max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* Reals of the pack scratch for the products of batches of rows rows:
  * A[l-1] @ W[l], and with backward A[l-1].T @ delta[l] and delta[l] @ W[l].T. */
@@ -36,10 +68,10 @@ static inline int64_t fcn_pack_scratch_len(const fcn_net *net, int64_t rows, int
     int64_t largest = 0;
     for (int64_t l = 1; l <= net->n_layers; l++) {
         int64_t fan_in = net->units[l - 1], fan_out = net->units[l];
-        largest = fcn_max_i64(largest, fcn_pack_len(rows, fan_in, fan_out));
+        largest = fcn_size_max(largest, fcn_pack_len(rows, fan_in, fan_out));
         if (backward)
-            largest = fcn_max_i64(largest, fcn_max_i64(fcn_pack_len(fan_in, rows, fan_out),
-                                                       fcn_pack_len(rows, fan_out, fan_in)));
+            largest = fcn_size_max(largest, fcn_size_max(fcn_pack_len(fan_in, rows, fan_out),
+                                                         fcn_pack_len(rows, fan_out, fan_in)));
     }
     return largest;
 }

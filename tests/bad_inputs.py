@@ -1,7 +1,7 @@
 """Malformed inputs, each tried in a process of its own.
 
-Run as a script, this forks one child per case (forked before the parent
-ever starts an OpenMP thread, so the children may), waits for it at most
+Run as a script, this forks one child per case (which runs the core on one
+thread, as every forked child does), waits for it at most
 TIMEOUT seconds and prints one JSON line per case: what the child reported,
 or that it crashed (a signal) or hung. tests/test_bad_input.py checks them.
 """
@@ -18,7 +18,8 @@ import pandas as pd
 import scipy.sparse
 from sklearn.exceptions import NotFittedError
 
-from fcnet import FCNetClassifier, FCNetRegressor
+import fcnet
+from fcnet import FCNetClassifier, FCNetRegressor, _core
 
 TIMEOUT = 20
 RNG = np.random.default_rng(0)
@@ -44,6 +45,19 @@ def predict(X_new, cls=FCNetClassifier):
     return model.predict(X_new)
 
 
+def predict_through_core(n_inputs, column):
+    """The bridge on its own: a sparse X of n_inputs columns, one row with its
+    one nonzero in column, predicted with buffers as the core sizes them."""
+    net = _core.Net([n_inputs, 4, 1], "relu", "identity", "squared_error")
+    X = scipy.sparse.csr_matrix(([1.0], ([0], [column])), shape=(1, n_inputs))
+    workspace = np.empty(net.predict_workspace_len(1))
+    _core.predict(net, np.empty((1, 1)), workspace, np.zeros(net.n_params), _core.Input(X), 1)
+
+
+def load_from(target):
+    fcnet.load(target)
+
+
 BAD = (ValueError, TypeError)
 # name: (what to run, the exceptions it must raise; None: it must work)
 CASES = {
@@ -65,6 +79,9 @@ CASES = {
     "string X": (lambda: fit(np.full((40, 3), "a")), BAD),
     "complex X": (lambda: fit(X + 1j), BAD),
     "bool X (works, as in scikit-learn)": (lambda: fit(X > 0), None),
+    "numpy string parameters (work, as in scikit-learn)": (
+        lambda: fit(y=y_reg, cls=FCNetRegressor, activation=np.str_("tanh"),
+                    loss=np.str_("squared_error")), None),
     "big-endian X (works)": (lambda: fit(X.astype(">f8")), None),
     "non-contiguous X (works)": (lambda: fit(np.repeat(X, 2, axis=1)[:, ::2]), None),
     "Fortran-ordered X (works)": (lambda: fit(np.asfortranarray(X)), None),
@@ -104,6 +121,23 @@ CASES = {
     "hidden_layer_sizes (10**9,)": (lambda: fit(hidden_layer_sizes=(10**9,)), (MemoryError,) + BAD),
     "hidden_layer_sizes (10**6, 10**6)": (
         lambda: fit(hidden_layer_sizes=(10**6, 10**6)), (MemoryError,) + BAD),
+    "core predict on 5 inputs (works)": (lambda: predict_through_core(5, 3), None),
+    "core net whose parameter count overflows": (lambda: predict_through_core(2**62, 2**40), BAD),
+    "core net of 2**64 inputs": (lambda: predict_through_core(2**64, 2**40), BAD),
+    "core workspace that overflows": (
+        lambda: _core.Net([1, 2**31, 1], "relu", "identity", "squared_error")
+        .predict_workspace_len(2**40), BAD),
+    "core workspace for -1 rows": (
+        lambda: _core.Net([1, 2, 1], "relu", "identity", "squared_error")
+        .backprop_workspace_len(-1), BAD),
+    "load(None)": (lambda: load_from(None), (TypeError,)),
+    "load(3)": (lambda: load_from(3), (TypeError,)),
+    "load(a bytes path)": (lambda: load_from(os.fsencode(__file__)), (TypeError,)),
+    "load(a text file)": (lambda: load_from(open(__file__)), (TypeError,)),
+    "load(a directory)": (lambda: load_from(os.path.dirname(__file__)), (ValueError,)),
+    "load(this script)": (lambda: load_from(__file__), (ValueError,)),
+    "save(model, None)": (lambda: fcnet.save(FCNetClassifier(max_iter=2).fit(X, y_class), None),
+                          (TypeError,)),
 }
 
 

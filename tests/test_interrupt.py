@@ -1,5 +1,6 @@
 """Ctrl-C during fit: noticed at a minibatch boundary, mid-epoch, with
-scikit-learn's warning, leaving a usable model."""
+scikit-learn's warning, leaving a usable model; during predict: noticed
+between chunks."""
 
 import os
 import signal
@@ -40,3 +41,24 @@ def test_ctrl_c_stops_within_an_epoch_and_leaves_a_usable_model(monkeypatch):
     assert all(np.isfinite(c).all() for c in model.coefs_)
     assert model.predict(X[:10]).shape == (10,)
     assert model.score(X[:2000], y[:2000]) > 0.6
+
+
+def test_ctrl_c_stops_a_long_predict_between_chunks():
+    rng = np.random.default_rng(0)
+    units = [256, 2048, 2048, 1]
+    net = _core.Net(units, "relu", "identity", "squared_error")
+    params = rng.uniform(-0.05, 0.05, net.n_params).astype(np.float32)
+    X = rng.standard_normal((50_000, units[0])).astype(np.float32)
+    out = np.full((len(X), 1), np.nan, dtype=np.float32)
+    chunk_rows = 1024
+    workspace = np.empty(net.predict_workspace_len(chunk_rows), dtype=np.float32)
+    # 470 GFLOP in 49 chunks: seconds on any CPU; the signal comes 0.2 s in
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _core.predict(net, out, workspace, params, _core.Input(X), chunk_rows)
+    finally:
+        timer.cancel()
+    # stopped between chunks: the first is done, the last was never started
+    assert np.isfinite(out[:chunk_rows]).all() and np.isnan(out[-chunk_rows:]).all()

@@ -4,9 +4,12 @@ learning, and model files that cannot run code or crash the loader."""
 import io
 import json
 import pickle
+import struct
 import time
+import tracemalloc
 import warnings
 import zipfile
+import zlib
 
 import joblib
 import numpy as np
@@ -222,3 +225,177 @@ def test_fuzzed_files_raise_value_error_or_load_a_working_model():
         outcomes["loaded"] += 1
     assert outcomes["error"] > 9000
     assert time.monotonic() - start < 120
+
+
+def test_save_writes_the_numpy_scalars_validation_accepts(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    params = dict(hidden_layer_sizes=np.array([4, 3], dtype=np.uint16),
+                  alpha=np.longdouble("1e-4"), learning_rate_init=np.float16(0.01),
+                  momentum=np.float32(0.9), batch_size=np.int8(50),
+                  max_iter=np.uint64(3), random_state=np.int64(7), shuffle=np.bool_(False),
+                  n_iter_no_change=np.inf, solver="sgd", activation=np.str_("tanh"),
+                  class_weight={np.int64(0): np.float32(2.0)})
+    model = fitted(FCNetClassifier(**params), X, y)
+    path = tmp_path / "model.fcnet"
+    fcnet.save(model, path)
+    loaded = fcnet.load(path)
+    # as Python's scalars, equal to the originals (alpha rounded to a double)
+    expected = {**params, "hidden_layer_sizes": (4, 3), "alpha": float(params["alpha"])}
+    assert loaded.get_params() == {**model.get_params(), **expected}
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_a_failed_save_leaves_the_file_already_there_as_it_was(tmp_path, iris, monkeypatch):
+    X, y = iris
+    path = tmp_path / "model.fcnet"
+    good = fitted(FCNetClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0), X, y)
+    fcnet.save(good, path)
+    before = path.read_bytes()
+    # a disk that fills, or Ctrl-C, while the arrays are written
+    write_array = np.lib.format.write_array
+    for fault in [OSError(28, "No space left on device"), KeyboardInterrupt()]:
+        def failing_write_array(*args, fault=fault, **kwargs):
+            monkeypatch.setattr(np.lib.format, "write_array", write_array)
+            raise fault
+
+        monkeypatch.setattr(np.lib.format, "write_array", failing_write_array)
+        with pytest.raises(type(fault)):
+            fcnet.save(fitted(FCNetClassifier(max_iter=2, random_state=1), X, y), path)
+        assert path.read_bytes() == before
+        assert [p.name for p in tmp_path.iterdir()] == ["model.fcnet"]  # nothing left beside
+    assert_same_model(fcnet.load(path), good, X)
+
+
+def test_save_into_a_missing_directory_raises_os_error_and_leaves_nothing(tmp_path, iris):
+    X, y = iris
+    model = fitted(FCNetClassifier(max_iter=2, random_state=0), X, y)
+    with pytest.raises(FileNotFoundError):
+        fcnet.save(model, tmp_path / "missing" / "model.fcnet")
+    with pytest.raises(IsADirectoryError):
+        fcnet.save(model, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_truncation_of_a_real_file_raises_value_error(tmp_path):
+    """Cut at every offset, from the end and from the start, on disk: a file
+    (unlike a BytesIO) raised OSError when zipfile sought before its start."""
+    X, y = load_iris(return_X_y=True)
+    good = saved(fitted(FCNetClassifier(hidden_layer_sizes=(2,), max_iter=2, random_state=0),
+                        X, y))
+    path = tmp_path / "cut.fcnet"
+    for cut in range(1, len(good)):
+        for data in (good[:cut], good[cut:]):
+            path.write_bytes(data)
+            with pytest.raises(ValueError):
+                fcnet.load(path)
+
+
+def zip_by_hand(members):
+    """A ZIP archive of stored (name, data, declared size) members, written
+    byte by byte so that it may lie: sizes from 4 GiB up go in ZIP64 fields."""
+    body, directory = bytearray(), bytearray()
+    for name, data, size in members:
+        raw_name, crc = name.encode(), zlib.crc32(data)
+        size_field, extra = size, b""
+        if size >= 0xFFFFFFFF:
+            size_field, extra = 0xFFFFFFFF, struct.pack("<HHQQ", 1, 16, size, size)
+        offset = len(body)
+        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0, crc, size_field,
+                            size_field, len(raw_name), len(extra)) + raw_name + extra + data
+        directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0, crc,
+                                 size_field, size_field, len(raw_name), len(extra), 0, 0, 0, 0,
+                                 offset) + raw_name + extra
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members),
+                      len(directory), len(body), 0)
+    return bytes(body + directory + end)
+
+
+def npy_header(shape, dtype="<f8", header=None):
+    """The start of a .npy file: its magic and header, no data."""
+    if header is None:
+        header = f"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {tuple(shape)}, }}"
+    raw = header.encode("latin1")
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw
+
+
+def members_of(data):
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def with_metadata(members, edit):
+    metadata = json.loads(members["fcnet.json"])
+    edit(metadata)
+    return {**members, "fcnet.json": json.dumps(metadata).encode()}
+
+
+def hostile_archives(good):
+    """name: archive bytes. Each breaks one rule of the format while its
+    metadata, headers and directory agree wherever they can."""
+    members = members_of(good)
+
+    def archive(members, declared=None):
+        declared = declared or {}
+        return zip_by_hand([(name, data, declared.get(name, len(data)))
+                            for name, data in members.items()])
+
+    tera = 1 << 40  # coef_0 of 2**40 x 1 float64: 8 TiB
+    huge = with_metadata(members, lambda m: (
+        m["fitted"].update(n_features_in_=tera), m["params"].update(hidden_layer_sizes=[1]),
+        m["arrays"]["coef_0"].update(shape=[tera, 1])))
+    huge["coef_0.npy"] = npy_header((tera, 1)) + bytes(64)
+    unused = with_metadata(members, lambda m: m["arrays"].update(
+        unused={"dtype": "<f8", "shape": [1 << 21]}))
+    unused["unused.npy"] = npy(np.zeros(1 << 21))  # 16 MiB nothing needs
+    named = {name.replace("coef_0", "../coef_0"): data for name, data in members.items()}
+    named_in_metadata = with_metadata(named, lambda m: m["arrays"].update(
+        {"../coef_0": m["arrays"].pop("coef_0")}))
+    cases = {
+        "8 TiB declared by ZIP64, .npy header and metadata": archive(
+            huge, {"coef_0.npy": len(npy_header((tera, 1))) + 8 * tera}),
+        "a member declared larger than the file": archive(
+            members, {"coef_0.npy": len(members["coef_0.npy"]) + 1000}),
+        "a member declared shorter than its data": archive(
+            members, {"coef_0.npy": len(members["coef_0.npy"]) - 8}),
+        "a listed member nothing uses": archive(unused),
+        "a duplicate member": zip_by_hand(
+            [(n, d, len(d)) for n, d in members.items()]
+            + [("coef_0.npy", members["coef_0.npy"], len(members["coef_0.npy"]))]),
+        "a path-like member name": archive(named),
+        "a path-like array name in the metadata": archive(named_in_metadata),
+        "an absolute member name": archive(
+            {name.replace("fcnet.json", "/fcnet.json"): data for name, data in members.items()}),
+        "metadata declared 4 GiB": archive(members, {"fcnet.json": 1 << 32}),
+    }
+    for header in ["{'descr': '<f8', 'fortran_order': False, 'shape': (3, 5), 'x",
+                   "(((((", "'''", "-" * 5000 + "1", "[1, 2]", "{1: 2}",
+                   "{'descr': '<f8', 'fortran_order': True, 'shape': (4, 2), }",
+                   "{'descr': '|O', 'fortran_order': False, 'shape': (4, 2), }"]:
+        cases[f"the .npy header {header[:40]!r}"] = archive(
+            {**members, "coef_0.npy": npy_header(None, header=header) + bytes(64)})
+    return cases
+
+
+def test_hostile_archives_raise_value_error_within_bounded_memory(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    good = saved(fitted(FCNetClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=2,
+                                        random_state=0), X, y))
+    assert fcnet.load(io.BytesIO(archive_like(good))).predict(X[:2]).shape == (2,)
+    path = tmp_path / "hostile.fcnet"
+    for name, data in hostile_archives(good).items():
+        path.write_bytes(data)
+        tracemalloc.start()
+        try:
+            with pytest.raises(ValueError):
+                fcnet.load(path)
+                pytest.fail(f"{name} loaded")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 1 << 21, name  # 2 MiB: the good model and the parser's own
+
+
+def archive_like(good):
+    """good rewritten by zip_by_hand with its true sizes: it must load, or the
+    hostile variants would prove nothing."""
+    return zip_by_hand([(name, data, len(data)) for name, data in members_of(good).items()])

@@ -27,9 +27,9 @@ cdef extern from "fcnet.h" nogil:
 
     ctypedef int (*fcn_interrupt_check)() noexcept nogil
 
-    cdef enum fcn_epoch_status:
-        FCN_EPOCH_DONE
-        FCN_EPOCH_INTERRUPTED
+    cdef enum fcn_status:
+        FCN_DONE
+        FCN_INTERRUPTED
 
     cdef enum fcn_solver:
         FCN_SGD
@@ -53,6 +53,7 @@ cdef extern from "fcnet.h" nogil:
         int64_t adam_steps
 
     int fcn_max_threads()
+    int64_t fcn_param_count(const fcn_net *net)
     int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)
 
     cdef enum fcn_gemm_kernels:
@@ -96,8 +97,8 @@ cdef extern from "fcnet.h" nogil:
                             const fcn_input *X, const float *Y, const float *sample_weight,
                             const int64_t *order, int64_t batch_size, double alpha,
                             fcn_interrupt_check interrupted)
-    void fcn_predict_f32(float *out, float *workspace, const float *params, const fcn_net *net,
-                         const fcn_input *X, int64_t chunk_rows)
+    int fcn_predict_f32(float *out, float *workspace, const float *params, const fcn_net *net,
+                        const fcn_input *X, int64_t chunk_rows, fcn_interrupt_check interrupted)
 
     # float64 kernels
     void fcn_activation_forward_f64(double *A, int64_t rows, int64_t cols, int activation)
@@ -129,5 +130,6 @@ cdef extern from "fcnet.h" nogil:
                             const fcn_input *X, const double *Y, const double *sample_weight,
                             const int64_t *order, int64_t batch_size, double alpha,
                             fcn_interrupt_check interrupted)
-    void fcn_predict_f64(double *out, double *workspace, const double *params, const fcn_net *net,
-                         const fcn_input *X, int64_t chunk_rows)
+    int fcn_predict_f64(double *out, double *workspace, const double *params,
+                        const fcn_net *net, const fcn_input *X, int64_t chunk_rows,
+                        fcn_interrupt_check interrupted)

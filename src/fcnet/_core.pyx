@@ -44,7 +44,7 @@ def max_threads():
 
 def pack_len(int64_t M, int64_t K, int64_t N):
     """Length of the scratch of a product C (M x N) = A (M x K) @ B (K x N)."""
-    return fcn_pack_len(M, K, N)
+    return _size(fcn_pack_len(M, K, N))
 
 
 GEMM_KERNELS = {
@@ -77,8 +77,11 @@ cdef class Net:
     cdef readonly object units  # int64 array; keeps c.units valid
     cdef readonly int64_t n_inputs, n_outputs, n_params
 
-    def __init__(self, layer_units, str hidden_activation, str output_activation, str loss):
-        self.units = np.array(layer_units, dtype=np.int64)
+    def __init__(self, layer_units, hidden_activation, output_activation, loss):
+        try:
+            self.units = np.array(layer_units, dtype=np.int64)
+        except OverflowError:
+            raise ValueError(f"invalid layer units {layer_units!r}: beyond 64 bits") from None
         if self.units.ndim != 1 or self.units.shape[0] < 2 or (self.units < 1).any():
             raise ValueError(f"invalid layer units {layer_units!r}")
         cdef const int64_t[::1] units = self.units
@@ -89,21 +92,30 @@ cdef class Net:
         self.c.output_activation = ACTIVATIONS[output_activation]
         self.c.loss = LOSSES[loss]
         self.n_inputs, self.n_outputs = units[0], units[L]
-        self.n_params = 0
-        for l in range(1, L + 1):
-            self.n_params += units[l - 1] * units[l] + units[l]
+        self.n_params = fcn_param_count(&self.c)
+        if self.n_params < 0:
+            raise ValueError(f"invalid layer units {layer_units!r}: "
+                             "the parameter count does not fit in 64 bits")
 
     def backprop_workspace_len(self, int64_t rows):
         """Length of the workspace of forward_backward for rows rows."""
-        return fcn_backprop_workspace_len(&self.c, rows)
+        return _size(fcn_backprop_workspace_len(&self.c, rows))
 
     def epoch_workspace_len(self, int64_t batch_rows):
         """Length of the workspace of train_epoch."""
-        return fcn_epoch_workspace_len(&self.c, batch_rows)
+        return _size(fcn_epoch_workspace_len(&self.c, batch_rows))
 
     def predict_workspace_len(self, int64_t chunk_rows):
         """Length of the workspace of predict."""
-        return fcn_predict_workspace_len(&self.c, chunk_rows)
+        return _size(fcn_predict_workspace_len(&self.c, chunk_rows))
+
+
+cdef int64_t _size(int64_t length) except -1:
+    """A size from the core, which reports -1 for one that is negative or
+    does not fit in 64 bits."""
+    if length < 0:
+        raise ValueError("fcnet core: a workspace size is negative or does not fit in 64 bits")
+    return length
 
 
 cdef class Optimizer:
@@ -198,9 +210,10 @@ cdef double _next_signal_check = 0.0
 
 
 cdef int _interrupted() noexcept nogil:
-    """Asked by C between minibatches. At most every 0.1 s it takes the GIL and
-    lets Python run its signal handlers: Ctrl-C's KeyboardInterrupt then stays
-    set, and the epoch stops at that batch boundary."""
+    """Asked by C between minibatches and between predict's chunks. At most
+    every 0.1 s it takes the GIL and lets Python run its signal handlers:
+    Ctrl-C's KeyboardInterrupt then stays set, and the pass stops at that
+    boundary."""
     global _next_signal_check
     cdef timespec now
     clock_gettime(CLOCK_MONOTONIC, &now)
@@ -273,7 +286,7 @@ def dense_forward(floating[:, ::1] A_out, const floating[:, ::1] A_in,
              "shape mismatch")
     cdef int code = ACTIVATIONS[activation]
     cdef floating[::1] scratch = _scratch(
-        pack, fcn_pack_len(A_in.shape[0], W.shape[0], W.shape[1]), np.asarray(W).dtype)
+        pack, _size(fcn_pack_len(A_in.shape[0], W.shape[0], W.shape[1])), np.asarray(W).dtype)
     with nogil:
         if floating is float:
             fcn_dense_forward_f32(&A_out[0, 0], &A_in[0, 0], &W[0, 0], &b[0], A_in.shape[0],
@@ -298,8 +311,8 @@ def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta
     _require(delta_in is None or (delta_in.shape[0] == rows and delta_in.shape[1] == fan_in),
              "shape mismatch")
     cdef floating[::1] scratch = _scratch(
-        pack, max(fcn_pack_len(fan_in, rows, fan_out), fcn_pack_len(rows, fan_out, fan_in)),
-        np.asarray(W).dtype)
+        pack, max(_size(fcn_pack_len(fan_in, rows, fan_out)),
+                  _size(fcn_pack_len(rows, fan_out, fan_in))), np.asarray(W).dtype)
     cdef floating *delta_in_ptr = NULL if delta_in is None else &delta_in[0, 0]
     cdef int code = ACTIVATIONS[in_activation]
     with nogil:
@@ -418,21 +431,27 @@ def train_epoch(Net net, Optimizer optimizer, floating[::1] params, floating[::1
             status = fcn_train_epoch_f64(&summed_loss, &params[0], &grads[0], &state[0],
                                          &optimizer.c, &workspace[0], &net.c, &X.c, &Y[0, 0],
                                          weights, &order[0], batch_size, alpha, _interrupted)
-    if status == FCN_EPOCH_INTERRUPTED:
+    if status == FCN_INTERRUPTED:
         _raise_pending_error()
     return summed_loss
 
 
 def predict(Net net, floating[:, ::1] out, floating[::1] workspace,
             const floating[::1] params, Input X, int64_t chunk_rows):
-    """out = A[L] for the rows of X, computed chunk_rows rows at a time."""
+    """out = A[L] for the rows of X, computed chunk_rows rows at a time.
+    Ctrl-C stops it between chunks within about 0.1 s, raising KeyboardInterrupt."""
     _require(chunk_rows > 0, "chunk_rows must be positive")
     _check_pass(net, X, params, workspace,
                 net.predict_workspace_len(min(chunk_rows, X.n_rows)), None)
     _require(out.shape[0] == X.n_rows and out.shape[1] == net.n_outputs,
              "out has the wrong shape")
+    cdef int status
     with nogil:
         if floating is float:
-            fcn_predict_f32(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c, chunk_rows)
+            status = fcn_predict_f32(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c,
+                                     chunk_rows, _interrupted)
         else:
-            fcn_predict_f64(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c, chunk_rows)
+            status = fcn_predict_f64(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c,
+                                     chunk_rows, _interrupted)
+    if status == FCN_INTERRUPTED:
+        _raise_pending_error()

@@ -14,16 +14,21 @@ compressed (no member can expand beyond the file's own size):
   adam), ``best_params`` (early stopping), ``classes`` and
   ``feature_names_in`` (when the estimator has them).
 
-Loading checks every member against the metadata and the metadata against
-itself (parameter values, layer shapes, dtypes, sizes) before building the
-estimator; anything else raises ValueError.
+Loading checks, before it reads any array's data, that every member lies
+inside the file and appears once, the metadata against itself (parameter
+values), the arrays it lists against those the model's parameters call for
+(names, shapes, dtypes) and each .npy header against the metadata: memory
+stays bounded by the file's size, and anything else raises ValueError.
 """
 
 import io
 import json
 import math
+import numbers
 import os
+import secrets
 import struct
+import tokenize
 import zipfile
 from typing import BinaryIO
 
@@ -48,6 +53,8 @@ SCALARS = {
     "_no_improvement_count": (int,),
 }
 CURVES = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
+# Windows opens files in text mode unless told otherwise
+O_BINARY = getattr(os, "O_BINARY", 0)
 # what zipfile raises on archives it cannot read (json's errors are ValueErrors)
 BROKEN_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError,
               struct.error)
@@ -56,7 +63,13 @@ BROKEN_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplemented
 def save(estimator: "FCNetClassifier | FCNetRegressor",
          file: "str | os.PathLike[str] | BinaryIO") -> None:
     """Write a fitted FCNetClassifier or FCNetRegressor to file (a path or a
-    binary file object) in fcnet's model format."""
+    binary file object) in fcnet's model format.
+
+    A path is written atomically: the model goes to a new file beside it,
+    which replaces the path only once it is complete and on disk, so that an
+    error, Ctrl-C or a full disk leaves a file already there as it was.
+    Parameters held as numpy scalars are written as Python's bool, int,
+    float and str."""
     name = type(estimator).__name__
     if name not in ESTIMATORS:
         raise TypeError(f"fcnet.save writes FCNetClassifier and FCNetRegressor, not {name}.")
@@ -76,28 +89,69 @@ def save(estimator: "FCNetClassifier | FCNetRegressor",
     for key, value in arrays.items():
         if value.dtype.hasobject:
             raise ValueError(f"{key} has dtype object, which the model format does not hold.")
-    metadata = {
+    metadata = json.dumps({
         "format": FORMAT, "version": VERSION, "estimator": name,
         "params": _plain_params(estimator),
         "fitted": _plain_fitted(estimator),
         "arrays": {key: {"dtype": value.dtype.str, "shape": list(value.shape)}
                    for key, value in arrays.items()},
-    }
-    target = open(file, "wb") if isinstance(file, (str, os.PathLike)) else file
+    })
+    if isinstance(file, (str, os.PathLike)):
+        _write_atomically(_path(file), metadata, arrays)
+    elif hasattr(file, "write"):
+        _write(file, metadata, arrays)
+    else:
+        raise TypeError(f"fcnet.save writes to a str or os.PathLike path or a binary file "
+                        f"object, not {type(file).__name__}.")
+
+
+def _path(file):
+    path = os.fspath(file)
+    if not isinstance(path, str):
+        raise TypeError(f"fcnet model paths are str or os.PathLike[str], not "
+                        f"{type(path).__name__}.")
+    return path
+
+
+def _write(target, metadata, arrays):
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(METADATA, metadata)
+        for key, value in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, value, allow_pickle=False)
+            archive.writestr(f"{key}.npy", buffer.getvalue())
+
+
+def _write_atomically(path, metadata, arrays):
+    directory, base = os.path.split(os.path.abspath(path))
+    partial = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.partial")
+    # created as open() creates files (mode 0o666 less the umask), never reused
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_BINARY, 0o666)
     try:
-        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr(METADATA, json.dumps(metadata))
-            for key, value in arrays.items():
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, value, allow_pickle=False)
-                archive.writestr(f"{key}.npy", buffer.getvalue())
+        with os.fdopen(descriptor, "wb") as target:
+            _write(target, metadata, arrays)
+            target.flush()
+            os.fsync(target.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        os.unlink(partial)
+        raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory):
+    """Puts the rename on disk too, where the system lets a directory be synced."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
     finally:
-        if target is not file:
-            target.close()
+        os.close(descriptor)
 
 
 def _plain_params(estimator):
-    params = estimator.get_params(deep=False)
+    params = {key: _plain(value) for key, value in estimator.get_params(deep=False).items()}
     if not isinstance(params["random_state"], (int, type(None))):
         raise ValueError("fcnet.save needs random_state to be an int or None, not a "
                          "RandomState instance, whose state the format does not hold.")
@@ -107,12 +161,21 @@ def _plain_params(estimator):
     if isinstance(params.get("class_weight"), dict):
         params["class_weight"] = [[_plain(k), float(v)]
                                   for k, v in params["class_weight"].items()]
-    return {key: _plain(value) for key, value in params.items()}
+    return params
 
 
 def _plain(value):
-    """numpy scalars as the Python scalars JSON writes."""
-    return value.item() if isinstance(value, np.generic) else value
+    """Scalars of any kind parameter validation accepts (numpy's included) as
+    the Python bool, int, float or str JSON writes; anything else as it is."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 def _plain_fitted(estimator):
@@ -134,34 +197,82 @@ def _plain_fitted(estimator):
 def load(file: "str | os.PathLike[str] | BinaryIO") -> "FCNetClassifier | FCNetRegressor":
     """Read a model written by fcnet.save; a path or a binary file object.
 
-    Raises ValueError for anything that is not a well-formed fcnet model file."""
+    Raises ValueError for anything that is not a well-formed fcnet model file
+    (a directory included), with memory bounded by the file's size; TypeError
+    for a file argument of another type; OSError, as open() does, for a path
+    that cannot be opened."""
+    if isinstance(file, (str, os.PathLike)):
+        path = _path(file)
+        if os.path.isdir(path):
+            raise ValueError(f"{path!r} is a directory, not an fcnet model file.")
+        with open(path, "rb") as source:
+            return _load(source)
+    if isinstance(file, io.TextIOBase) or not all(
+            hasattr(file, method) for method in ("read", "seek", "tell")):
+        raise TypeError(f"fcnet.load reads a str or os.PathLike path or a binary file object, "
+                        f"not {type(file).__name__}.")
+    return _load(file)
+
+
+def _load(source):
+    source = _Bounded(source)
     try:
-        archive = zipfile.ZipFile(file)
+        archive = zipfile.ZipFile(source)
     except BROKEN_ZIP as error:
         raise ValueError(f"not an fcnet model file: {type(error).__name__}: {error}") from None
     try:
         with archive:
-            return _read(archive)
+            return _read(archive, source.size)
     except BROKEN_ZIP + (KeyError, UnicodeDecodeError, OverflowError, TypeError,
                          AttributeError, IndexError, RuntimeError) as error:
         raise ValueError(f"corrupt fcnet model file: {type(error).__name__}: {error}") from None
 
 
-def _read(archive):
-    members = {info.filename: info for info in archive.infolist()}
-    if METADATA not in members:
-        raise ValueError(f"corrupt fcnet model file: no {METADATA}")
+class _Bounded:
+    """The binary file zipfile reads, kept inside it: a seek outside it is a
+    broken archive (a file on disk raised OSError for a negative offset), and
+    a read never asks for more than what is left (asking a file for a
+    declared 8 TiB allocated them)."""
+
+    def __init__(self, file):
+        self.file = file
+        self.size = file.seek(0, os.SEEK_END)
+
+    def seek(self, offset, whence=os.SEEK_SET):
+        start = {os.SEEK_SET: 0, os.SEEK_CUR: self.file.tell(), os.SEEK_END: self.size}[whence]
+        if not 0 <= start + offset <= self.size:
+            raise zipfile.BadZipFile("an offset points outside the file")
+        return self.file.seek(start + offset)
+
+    def tell(self):
+        return self.file.tell()
+
+    def read(self, n=-1):
+        left = self.size - self.file.tell()
+        return self.file.read(left if n is None or n < 0 else min(n, left))
+
+    def seekable(self):
+        return True
+
+
+def _read(archive, file_size):
+    infos = archive.infolist()
+    members = {info.filename: info for info in infos}
+    _expect(len(members) == len(infos), "a member name appears twice")
+    for info in infos:
+        _expect(info.compress_type == zipfile.ZIP_STORED, f"{info.filename} is compressed")
+        _expect(info.header_offset + info.compress_size <= file_size,
+                f"{info.filename} declares more bytes than the file holds")
+    _expect(METADATA in members, f"no {METADATA}")
     metadata = _read_metadata(archive, members[METADATA])
     specs = metadata["arrays"]
-    if set(members) != {METADATA} | {f"{key}.npy" for key in specs}:
-        raise ValueError("corrupt fcnet model file: its members do not match its metadata")
-    for info in members.values():
-        if info.compress_type != zipfile.ZIP_STORED:
-            raise ValueError(f"corrupt fcnet model file: {info.filename} is compressed")
+    _expect(set(members) == {METADATA} | {f"{key}.npy" for key in specs},
+            "its members do not match its metadata")
     estimator = _estimator(metadata)
+    units = _check_array_specs(estimator, metadata)
     arrays = {key: _read_array(archive, members[f"{key}.npy"], spec)
               for key, spec in specs.items()}
-    _restore(estimator, metadata, arrays)
+    _restore(estimator, metadata, arrays, units)
     return estimator
 
 
@@ -204,6 +315,41 @@ def _estimator(metadata):
     return estimator
 
 
+def _check_array_specs(estimator, metadata):
+    """The arrays the metadata lists against those the model needs, whose
+    names, dtypes and shapes follow from its parameters and scalar fitted
+    attributes alone: so each member's size is known before it is read, and
+    no member is read that the model does not use. Returns the layer sizes."""
+    fitted, specs = metadata["fitted"], metadata["arrays"]
+    hidden = estimator.hidden_layer_sizes
+    hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
+    units = [fitted.get("n_features_in_"), *hidden, fitted.get("n_outputs_")]
+    _expect(all(type(n) is int and n >= 1 for n in units)
+            and fitted.get("n_layers_") == len(units) <= 1000, "bad layer sizes")
+    n_params = _network.n_params(units)
+    shapes = {}
+    for i, (fan_in, fan_out) in enumerate(_network.weight_shapes(units)):
+        shapes[f"coef_{i}"], shapes[f"intercept_{i}"] = [fan_in, fan_out], [fan_out]
+    _expect(set(shapes) <= set(specs), "weights missing")
+    shapes["optimizer_state"] = [n_params * (2 if estimator.solver == "adam" else 1)]
+    shapes["best_params"] = [n_params]
+    _expect(set(specs) <= set(shapes) | {"classes", "feature_names_in"},
+            "it holds arrays the model does not use")
+    param_dtype = specs["coef_0"]["dtype"]
+    _expect(param_dtype in PARAM_DTYPES, "weights of a wrong dtype")
+    for key, spec in specs.items():
+        if key == "classes":
+            _expect(len(spec["shape"]) == 1 and 1 <= spec["shape"][0] <= max(2, units[-1]),
+                    "bad classes")
+        elif key == "feature_names_in":
+            _expect(spec["shape"] == units[:1] and np.dtype(spec["dtype"]).kind == "U",
+                    "bad feature names")
+        else:
+            _expect(spec["shape"] == shapes[key] and spec["dtype"] == param_dtype,
+                    f"bad {key}: its shape or dtype is not the model's")
+    return units
+
+
 def _read_array(archive, info, spec):
     """One .npy member, its header checked against the metadata before any
     data is read, so that declared sizes cannot trigger large allocations."""
@@ -212,11 +358,7 @@ def _read_array(archive, info, spec):
     shape = tuple(spec["shape"])
     n_bytes = math.prod(shape) * dtype.itemsize
     with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        _expect(version in ((1, 0), (2, 0)), f"{info.filename}: unknown .npy version")
-        header = np.lib.format.read_array_header_1_0 if version == (1, 0) \
-            else np.lib.format.read_array_header_2_0
-        header_shape, fortran_order, header_dtype = header(member)
+        header_shape, fortran_order, header_dtype = _read_npy_header(member, info.filename)
         _expect(header_shape == shape and header_dtype == dtype and not fortran_order,
                 f"{info.filename}: its header disagrees with the metadata")
         _expect(info.file_size - member.tell() == n_bytes,
@@ -226,25 +368,30 @@ def _read_array(archive, info, spec):
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
-def _restore(estimator, metadata, arrays):
+def _read_npy_header(member, name):
+    """numpy's parser of a .npy header, whose errors on a malformed one
+    (tokenize's and the parser's among them) become one ValueError."""
+    try:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            return np.lib.format.read_array_header_1_0(member)
+        if version == (2, 0):
+            return np.lib.format.read_array_header_2_0(member)
+    except (ValueError, SyntaxError, RecursionError, tokenize.TokenError) as error:
+        raise ValueError(f"corrupt fcnet model file: {name}: malformed .npy header: "
+                         f"{type(error).__name__}: {error}") from None
+    raise ValueError(f"corrupt fcnet model file: {name}: unknown .npy version {version}")
+
+
+def _restore(estimator, metadata, arrays, units):
     fitted = metadata["fitted"]
     for name, types in SCALARS.items():
         if name in fitted:
             _expect(type(fitted[name]) in types, f"bad {name}")
             setattr(estimator, name, fitted[name])
-    _expect("n_layers_" in fitted and "n_features_in_" in fitted, "missing fitted attributes")
-    n_layers = fitted["n_layers_"]
-    _expect(2 <= n_layers <= 1000, "bad n_layers_")
-    coefs = [arrays.get(f"coef_{i}") for i in range(n_layers - 1)]
-    intercepts = [arrays.get(f"intercept_{i}") for i in range(n_layers - 1)]
-    _expect(all(a is not None and a.dtype.str == coefs[0].dtype.str
-                and a.dtype.str in PARAM_DTYPES for a in coefs + intercepts),
-            "weights missing or of a wrong dtype")
-    units = _network.units_of(coefs, intercepts)  # ValueError when the shapes do not chain
-    hidden = estimator.hidden_layer_sizes
-    hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
-    _expect(units == [fitted["n_features_in_"], *hidden, fitted.get("n_outputs_")],
-            "layer shapes disagree with the parameters")
+    n_weights = len(units) - 1
+    coefs = [arrays[f"coef_{i}"] for i in range(n_weights)]
+    intercepts = [arrays[f"intercept_{i}"] for i in range(n_weights)]
     dtype = coefs[0].dtype
     params = _network.pack(coefs, intercepts, dtype)
     estimator.coefs_, estimator.intercepts_ = _network.views(params, units)
@@ -258,12 +405,8 @@ def _restore(estimator, metadata, arrays):
         setattr(estimator, name, None if values is None else [dtype.type(v) for v in values])
     _restore_labels(estimator, fitted, arrays)
     if "feature_names_in" in arrays:
-        names = arrays["feature_names_in"]
-        _expect(names.dtype.kind == "U" and names.shape == (units[0],), "bad feature names")
-        estimator.feature_names_in_ = names.astype(object)
+        estimator.feature_names_in_ = arrays["feature_names_in"].astype(object)
     if "best_params" in arrays:
-        _expect(arrays["best_params"].shape == params.shape
-                and arrays["best_params"].dtype == dtype, "bad best_params")
         estimator._best_params = arrays["best_params"]
     _restore_optimizer(estimator, fitted, arrays, params)
 
@@ -301,8 +444,6 @@ def _restore_optimizer(estimator, fitted, arrays, params):
             and type(settings.get("adam_steps")) is int and settings["adam_steps"] >= 0,
             "bad optimizer settings")
     state = arrays["optimizer_state"]
-    length = len(params) * (2 if estimator.solver == "adam" else 1)
-    _expect(state.shape == (length,) and state.dtype == params.dtype, "bad optimizer state")
     optimizer = StochasticOptimizer(estimator, len(params), params.dtype)
     optimizer.core.learning_rate = settings["learning_rate"]
     optimizer.core.adam_steps = settings["adam_steps"]
