@@ -1,7 +1,7 @@
 """Malformed inputs, each tried in a process of its own.
 
-Run as a script, this forks one child per case (which runs the core on one
-thread, as every forked child does), waits for it at most
+Run as a script, this forks one child per case (which starts a thread team
+of its own, as every forked child does), waits for it at most
 TIMEOUT seconds and prints one JSON line per case: what the child reported,
 or that it crashed (a signal) or hung. tests/test_bad_input.py checks them.
 """
