@@ -1,0 +1,96 @@
+"""The layer products (csrc/gemm.c) on every path and every kernel this CPU has.
+
+Each of A·B (forward), Aᵀ·B (dW) and A·Bᵀ (delta_in) is checked against
+numpy in float64, on shapes that take each path of the blocked product: a few
+rows (B read in place), one column (matrix-vector, both orientations), tiles
+and remainders of every kernel, several K blocks, A packed (rows of 4 KiB)
+and read in place, one thread and the team. And since each C[i][j] is one
+chain of fused multiply-adds in the order of k, the AVX2 and AVX-512 kernels
+must agree bitwise, and so must every thread count.
+"""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from threadpoolctl import threadpool_limits
+
+from fcnet import _core
+
+KERNELS = [name for name in ("baseline", "avx2", "avx512") if _core.force_gemm_kernels(name)]
+_core.force_gemm_kernels("auto")
+
+# rows, fan_in, fan_out: few rows; one output; K over several blocks with
+# remainders in M and N; rows of 4 KiB in float32 (packed A); the team's size
+SHAPES = [(2, 37, 19), (3, 5, 1), (61, 700, 1), (45, 600, 41), (29, 1024, 70),
+          (26, 512, 35), (203, 130, 77), (300, 64, 100)]
+
+
+@pytest.fixture
+def kernels(request):
+    assert _core.force_gemm_kernels(request.param)
+    yield request.param
+    _core.force_gemm_kernels("auto")
+
+
+def layer(rows, fan_in, fan_out, dtype):
+    rng = np.random.default_rng(rows * fan_in + fan_out)
+    A = rng.standard_normal((rows, fan_in)).astype(dtype)
+    W = rng.standard_normal((fan_in, fan_out)).astype(dtype)
+    delta = rng.standard_normal((rows, fan_out)).astype(dtype)
+    return A, W, delta
+
+
+def products(A, W, delta):
+    """Z = A @ W, dW = A.T @ delta and delta_in = delta @ W.T, by fcnet."""
+    Z = np.empty((A.shape[0], W.shape[1]), A.dtype)
+    _core.dense_forward(Z, A, W, np.zeros(W.shape[1], A.dtype), "identity")
+    dW, db, delta_in = np.empty_like(W), np.empty(W.shape[1], A.dtype), np.empty_like(A)
+    _core.dense_backward(dW, db, delta_in, delta, A, W, 0.0, 1.0, "identity")
+    return Z, dW, delta_in
+
+
+@pytest.mark.parametrize("kernels", KERNELS, indirect=True)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, fan_in, fan_out", SHAPES)
+def test_products_match_numpy(kernels, dtype, rows, fan_in, fan_out):
+    A, W, delta = layer(rows, fan_in, fan_out, dtype)
+    A64, W64, delta64 = (x.astype(np.float64) for x in (A, W, delta))
+    tol = {np.float32: 1e-5, np.float64: 1e-13}[dtype] * np.sqrt(max(fan_in, fan_out, rows))
+    for mine, expected in zip(products(A, W, delta), (A64 @ W64, A64.T @ delta64, delta64 @ W64.T)):
+        assert_allclose(mine, expected, rtol=0, atol=tol * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, fan_in, fan_out", SHAPES)
+def test_fused_kernels_agree_bitwise(dtype, rows, fan_in, fan_out):
+    fused = [name for name in ("avx2", "avx512") if name in KERNELS]
+    if len(fused) < 2:
+        pytest.skip("this CPU has fewer than two fused multiply-add kernels")
+    results = []
+    for name in fused:
+        assert _core.force_gemm_kernels(name)
+        results.append(products(*layer(rows, fan_in, fan_out, dtype)))
+    _core.force_gemm_kernels("auto")
+    for a, b in zip(*results):
+        assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, fan_in, fan_out", [(300, 64, 100), (256, 1024, 70), (97, 512, 300)])
+def test_products_are_bitwise_the_same_for_any_thread_count(dtype, rows, fan_in, fan_out):
+    """Large enough for the team; the tasks split rows, never a sum."""
+    args = layer(rows, fan_in, fan_out, dtype)
+    by_threads = []
+    for threads in (1, 2, 3):
+        with threadpool_limits(limits=threads):
+            by_threads.append(products(*args))
+    for other in by_threads[1:]:
+        for a, b in zip(by_threads[0], other):
+            assert_array_equal(a, b)
+
+
+def test_forcing_a_kernel_the_cpu_lacks_changes_nothing():
+    assert _core.force_gemm_kernels("baseline")
+    assert _core.force_gemm_kernels("auto")
+    for name in {"avx2", "avx512"} - set(KERNELS):
+        assert not _core.force_gemm_kernels(name)
