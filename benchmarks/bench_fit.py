@@ -1,6 +1,7 @@
 """Training speed of fcnet against scikit-learn's MLP and PyTorch, side by side.
 
     python benchmarks/bench_fit.py [--epochs 5] [--rounds 3] [--cases course,digits,mnist,wide]
+    python benchmarks/bench_fit.py --contended [--rounds 3] [--epochs 3]
 
 Every library trains the same network on the same synthetic data: Adam with
 scikit-learn's defaults, the same batch size, shuffling on; each epoch of a
@@ -11,7 +12,13 @@ over rounds of the median ms per epoch, each peer's time divided by fcnet's,
 fcnet's achieved GFLOP/s (6 * sum(fan_in * fan_out) * n_samples per epoch) and
 its share of this machine's sgemm/dgemm peak as numpy measures it in the same
 run; then the 1 -> 2 thread speed-up and the peak RSS of a whole fit. Writes
-the tables to benchmarks/RESULTS.md.
+the tables to benchmarks/RESULTS.md, in a section of their own per CPU model.
+
+--contended: each library's float32 epoch on a quiet machine and beside one
+busy process (a Python loop that never sleeps, as a notebook or another fit
+would be), in pairs, round after round; reports each library's median and
+worst slowdown over the rounds. On a 2-core machine, losing one core should
+cost 2x.
 
 OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE when it loads; where
 they are set to force an older kernel, this script restarts itself without
@@ -161,6 +168,22 @@ def median_ms_over_rounds(variants, rounds, epochs):
     return {name: float(np.median(times)) for name, times in per_round.items()}
 
 
+def contended_slowdowns(library, case, rounds, epochs):
+    """Slowdown of the median epoch beside a busy process, one per round, each
+    against a quiet run measured just before it."""
+    slowdowns = []
+    for _ in range(rounds):
+        quiet = np.median(measured_ms(library, case, "float32", epochs))
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            contended = np.median(measured_ms(library, case, "float32", epochs))
+        finally:
+            busy.kill()
+            busy.wait()
+        slowdowns.append(contended / quiet)
+    return slowdowns
+
+
 def gemm_peak_gflops(dtype):
     """numpy's matrix product at its best here: the machine's GEMM peak."""
     a = np.random.default_rng(0).standard_normal((3072, 3072)).astype(dtype)
@@ -214,6 +237,8 @@ def main():
     parser.add_argument("--measure", nargs=3, metavar=("LIBRARY", "CASE", "DTYPE"),
                         help="(internal) time one library on one case, print the epoch ms")
     parser.add_argument("--threads", type=int, help="(internal) with --measure")
+    parser.add_argument("--contended", action="store_true",
+                        help="slowdown of each library beside one busy process")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     if args.measure:
@@ -249,6 +274,11 @@ def main():
     say("GEMM peak (numpy, all cores): " + ", ".join(f"{d} {p:.0f} GFLOP/s"
                                                       for d, p in peaks.items()))
     say()
+    if args.contended:
+        contended_tables(say, torch, args)
+        if not args.no_results:
+            _write_results(lines, "bench_fit.py --contended", " ".join(sys.argv[1:]), cpu)
+        return
     say(f"Median over {args.rounds} rounds (the libraries take turns) of the median ms per epoch")
     say(f"over {args.epochs} epochs after one warm-up; Adam, shuffling on.")
     say()
@@ -289,7 +319,21 @@ def main():
             peak_rss_mib(library, case, np.float32) for library in ("fcnet", "sklearn"))
         say(f"| {case} | {ours:.0f} | {theirs:.0f} | {ours_fit:.0f} | {theirs_fit:.0f} |")
     if not args.no_results:
-        _write_results(lines, "bench_fit.py", " ".join(sys.argv[1:]))
+        _write_results(lines, "bench_fit.py", " ".join(sys.argv[1:]), cpu)
+
+
+def contended_tables(say, torch, args):
+    say(f"Slowdown of the median float32 epoch ({args.epochs} epochs after a warm-up) beside")
+    say("one busy process, against a quiet run just before it, over "
+        f"{args.rounds} rounds:")
+    say()
+    say("| case | library | median slowdown | worst slowdown |")
+    say("|---|---|---|---|")
+    libraries = ["fcnet", "sklearn"] + (["torch"] if torch else [])
+    for case in args.cases.split(","):
+        for library in libraries:
+            slowdowns = contended_slowdowns(library, case, args.rounds, args.epochs)
+            say(f"| {case} | {library} | {np.median(slowdowns):.2f}x | {max(slowdowns):.2f}x |")
 
 
 def _cpu_model():
@@ -303,11 +347,12 @@ def _cpu_model():
     return platform.processor() or platform.machine()
 
 
-def _write_results(lines, script, arguments):
-    """Replace this script's section of RESULTS.md, keeping the others."""
+def _write_results(lines, script, arguments, cpu):
+    """Replace this script's section for this CPU in RESULTS.md, keeping the
+    others: each CPU model the benchmarks ran on keeps its own tables."""
     path = os.path.join(HERE, "RESULTS.md")
-    marker_start, marker_end = f"<!-- {script} -->", f"<!-- /{script} -->"
-    body = "\n".join([marker_start, f"## {script} {arguments}".rstrip(), "", *lines,
+    marker_start, marker_end = f"<!-- {script} on {cpu} -->", f"<!-- /{script} on {cpu} -->"
+    body = "\n".join([marker_start, f"## {script} {arguments} ({cpu})", "", *lines,
                       marker_end])
     text = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
     if marker_start in text:

@@ -1,7 +1,7 @@
 """The layer products alone: fcnet's kernels against numpy's BLAS and torch.matmul.
 
     python benchmarks/bench_gemm.py [--cases course,digits,mnist,wide] [--dtype float32]
-                                    [--repeats 7] [--write]
+                                    [--repeats 7] [--no-results]
 
 For every layer of the four networks of bench_fit.py, at the batch size each
 trains with, times
@@ -11,8 +11,9 @@ trains with, times
 with 1 thread and with all threads. Each figure is the median over --repeats
 timings of a loop that runs for at least 20 ms; the three libraries take
 turns within each repeat. Reports GFLOP/s of each library and fcnet divided
-by the faster peer (>= 1 means fcnet is faster). --write appends the table,
-headed with the CPU and its caches, to benchmarks/RESULTS.md.
+by the faster peer (>= 1 means fcnet is faster). Unless --no-results, writes
+the table, headed with the CPU and its caches, to benchmarks/RESULTS.md, in
+a section of its own per CPU model.
 
 OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE when it loads; where
 they are set to force an older kernel, this script restarts itself without
@@ -33,21 +34,18 @@ import platform  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
+import bench_fit  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from fcnet import _core  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 
-# bench_fit.py's networks: (batch, units of each layer)
-CASES = {
-    "course": (32, (8, 16, 1)),
-    "digits": (200, (64, 100, 10)),
-    "mnist": (256, (784, 256, 128, 10)),
-    "wide": (512, (512, 1024, 1024, 1)),
-}
+def network(case):
+    """bench_fit.py's network for case: (batch size, units of each layer)."""
+    _, n_features, hidden, n_classes, _, batch = bench_fit.CASES[case]
+    return batch, (n_features, *hidden, n_classes if n_classes > 2 else 1)
 
 
 def timed(function):
@@ -76,7 +74,8 @@ def layer_products(rows, fan_in, fan_out, first_layer, dtype):
     tA, tW, tdelta = (torch.from_numpy(x) for x in (A, W, delta))
     tZ, tdW, tdelta_in = (torch.from_numpy(x) for x in (Z, dW, peer_delta_in))
     # the products' scratch, allocated once as training does
-    pack = np.empty(max(_core.pack_len(rows, fan_in, fan_out), _core.pack_len(fan_in, rows, fan_out),
+    pack = np.empty(max(_core.pack_len(rows, fan_in, fan_out),
+                        _core.pack_len(fan_in, rows, fan_out),
                         _core.pack_len(rows, fan_out, fan_in)), dtype)
 
     def numpy_backward():
@@ -132,10 +131,10 @@ def cpu_description():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--cases", default=",".join(bench_fit.CASES))
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--write", action="store_true", help="append to benchmarks/RESULTS.md")
+    parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
     args = parser.parse_args()
     dtype = np.dtype(args.dtype).type
     all_threads = os.cpu_count()
@@ -156,7 +155,7 @@ def main():
 
     ratios = []
     for case in args.cases.split(","):
-        rows, units = CASES[case]
+        rows, units = network(case)
         for l in range(1, len(units)):
             fan_in, fan_out = units[l - 1], units[l]
             products = layer_products(rows, fan_in, fan_out, l == 1, dtype)
@@ -181,9 +180,8 @@ def main():
                f"over {len(ratios)} products")
     print(summary)
     lines.append(summary)
-    if args.write:
-        with open(os.path.join(HERE, "RESULTS.md"), "a") as results:
-            results.write("\n## Layer products (bench_gemm.py)\n\n" + "\n".join(lines) + "\n")
+    if not args.no_results:
+        bench_fit._write_results(lines, "bench_gemm.py", " ".join(sys.argv[1:]), model)
 
 
 if __name__ == "__main__":

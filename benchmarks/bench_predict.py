@@ -72,7 +72,8 @@ def main():
         say(f"| {case} | {single[0]:.1f} | {single[1]:.1f} | {single[1] / single[0]:.1f}x "
             f"| {batch[0]:,.0f} | {batch[1]:,.0f} | {batch[0] / batch[1]:.1f}x |")
     if not args.no_results:
-        bench_fit._write_results(lines, "bench_predict.py", " ".join(sys.argv[1:]))
+        bench_fit._write_results(lines, "bench_predict.py", " ".join(sys.argv[1:]),
+                                 bench_fit._cpu_model())
 
 
 if __name__ == "__main__":

@@ -35,6 +35,6 @@ typedef FCN_REAL real;
  * below it, waking the thread team costs more than the arithmetic. Below it
  * the kernels also stay out of OpenMP constructs altogether: even a region
  * with if(0) ends in a barrier that makes a system call. */
-#define FCN_PARALLEL_MIN_WORK (1 << 20)
+#define FCN_PARALLEL_MIN_WORK (1 << 22)
 
 #endif /* FCN_PRECISION_H */
