@@ -10,7 +10,7 @@ trains with, times
             layer 1 has no delta_in, as in training)
 with 1 thread and with all threads. Each figure is the median over --repeats
 timings of a loop that runs for at least 20 ms; the three libraries take
-turns within each repeat. Reports GFLOP/s of each library and fcnet divided
+turns within each repeat, with a pause before each turn. Reports GFLOP/s of each library and fcnet divided
 by the faster peer (>= 1 means fcnet is faster). Unless --no-results, writes
 the table, headed with the CPU and its caches, to benchmarks/RESULTS.md, in
 a section of its own per CPU model.
@@ -49,7 +49,10 @@ def network(case):
 
 
 def timed(function):
-    """Seconds per call of function, from a loop of at least 20 ms."""
+    """Seconds per call of function, from a loop of at least 20 ms, after a
+    pause in which the previous library's spinning threads (OpenBLAS's spin
+    for about 0.1 s) go to sleep and give back the cores."""
+    time.sleep(0.15)
     function()
     calls, start = 1, time.perf_counter()
     while True:
