@@ -8,7 +8,8 @@ int64_t fcn_pack_len(int64_t K, int64_t N)
 
 int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
 {
-    return 2 * rows * fcn_units_between(net, 1, net->n_layers + 1) +
+    int64_t unmasked = net->dropout > 0 ? rows * fcn_units_between(net, 1, net->n_layers) : 0;
+    return 2 * rows * fcn_units_between(net, 1, net->n_layers + 1) + unmasked +
            fcn_pack_scratch_len(net, rows, 1);
 }
 
