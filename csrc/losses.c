@@ -66,6 +66,12 @@ static inline real robust_slope(real r, int loss, real parameter)
 /* The loss of one row, summed over its cols outputs. */
 static double row_loss(const real *a, const real *y, int64_t cols, int loss, double parameter)
 {
+    if (is_robust(loss)) {
+        double total = 0.0;
+        for (int64_t k = 0; k < cols; k++)
+            total += robust_loss((double)a[k] - (double)y[k], loss, parameter);
+        return total;
+    }
     double total = 0.0;
     for (int64_t k = 0; k < cols; k++) {
         switch (loss) {
@@ -79,11 +85,6 @@ static double row_loss(const real *a, const real *y, int64_t cols, int loss, dou
             break;
         case FCN_POISSON: /* y log(y / a) - y + a */
             total += xlogy(y[k], (double)y[k] / (double)a[k]) - y[k] + a[k];
-            break;
-        case FCN_ABSOLUTE_ERROR:
-        case FCN_HUBER:
-        case FCN_QUANTILE:
-            total += robust_loss((double)a[k] - (double)y[k], loss, parameter);
             break;
         default: { /* FCN_SQUARED_ERROR: halved below */
             double diff = (double)(y[k] - a[k]);
@@ -114,13 +115,22 @@ void FCN(fcn_output_delta)(real *delta, const real *A, const real *Y, const real
                            int64_t rows, int64_t cols, int loss, double loss_parameter,
                            double scale)
 {
-    const int robust = is_robust(loss);
-    const real parameter = (real)loss_parameter;
-    if (robust) scale /= (double)cols; /* their loss averages over outputs */
+    if (is_robust(loss)) {
+        const real parameter = (real)loss_parameter;
+        scale /= (double)cols; /* their loss averages over outputs */
+        for (int64_t i = 0; i < rows; i++) {
+            for (int64_t k = 0; k < cols; k++) {
+                real d = robust_slope(A[i * cols + k] - Y[i * cols + k], loss, parameter);
+                if (sample_weight) d *= sample_weight[i];
+                if (scale != 1.0) d *= (real)scale;
+                delta[i * cols + k] = d;
+            }
+        }
+        return;
+    }
     for (int64_t i = 0; i < rows; i++) {
         for (int64_t k = 0; k < cols; k++) {
             real d = A[i * cols + k] - Y[i * cols + k];
-            if (robust) d = robust_slope(d, loss, parameter);
             if (sample_weight) d *= sample_weight[i];
             if (scale != 1.0) d *= (real)scale;
             delta[i * cols + k] = d;
