@@ -529,8 +529,8 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
     same parameters, defaults, fitted attributes and methods; see its
     documentation for each parameter. For one ``random_state`` it draws the
     same initial weights and the same minibatches, so it trains the same
-    network up to rounding. Beyond scikit-learn: ``class_weight`` and
-    ``validation_loss_curve_``.
+    network up to rounding. Beyond scikit-learn: ``class_weight``,
+    ``dropout`` and ``validation_loss_curve_``.
 
     The deliberate deviations from scikit-learn: lbfgs on float32 input
     trains in float32 (scikit-learn's turns coefs_ into float64), and
@@ -834,7 +834,8 @@ class FCNetRegressor(RegressorMixin, _BaseFCNet):
     lbfgs and several outputs, the gradient is that of the reported loss,
     the squared error averaged over outputs; scikit-learn's is n_outputs
     times too large (its issue #8349). The stochastic solvers keep
-    scikit-learn's steps.
+    scikit-learn's steps. Beyond scikit-learn: the absolute error, Huber
+    and quantile losses, and ``dropout``.
 
     Parameters
     ----------
