@@ -7,8 +7,12 @@
  *   Z[l] = A[l-1] @ W[l] + b[l]        weighted input sums
  *   A[l] = f(Z[l])                     activations (f_out on layer L)
  *   delta[L] = A[L] - Y                canonical output/loss pairs (times the
- *                                      sample weights, when there are some)
+ *                                      sample weights, when there are some);
+ *                                      n * d loss / d Z[L] for the others
  *   delta[l] = (delta[l+1] @ W[l+1].T) * f'(Z[l])
+ * With dropout, training passes multiply each hidden layer's activations by
+ * its mask M[l] (0, or 1 / (1 - rate) for the units kept):
+ *   A[l] = f(Z[l]) * M[l],  delta[l] = (delta[l+1] @ W[l+1].T) * M[l] * f'(Z[l])
  *   dW[l] = (A[l-1].T @ delta[l] + alpha * W[l]) / n,  db[l] = sum(delta[l]) / n
  *   where n is the number of rows, or the sum of their sample weights.
  *
@@ -38,6 +42,10 @@ enum fcn_loss {
     FCN_BINARY_LOG_LOSS = 1, /* logistic outputs: binary and multilabel */
     FCN_LOG_LOSS = 2,        /* softmax outputs: multiclass */
     FCN_POISSON = 3,         /* exp outputs: half Poisson deviance, summed over outputs */
+    /* identity outputs, averaged over samples and outputs; loss_parameter below */
+    FCN_ABSOLUTE_ERROR = 4,  /* |A - Y| */
+    FCN_HUBER = 5,           /* 0.5 (A - Y)^2 up to |A - Y| = epsilon, linear beyond */
+    FCN_QUANTILE = 6,        /* pinball loss of the quantile q: q (Y - A) or (1 - q) (A - Y) */
 };
 
 /* Shape and functions of one network. */
@@ -47,6 +55,9 @@ typedef struct fcn_net {
     int hidden_activation;  /* enum fcn_activation of layers 1 .. L-1 */
     int output_activation;  /* enum fcn_activation of layer L */
     int loss;               /* enum fcn_loss */
+    double loss_parameter;  /* FCN_HUBER: epsilon; FCN_QUANTILE: q; unused otherwise */
+    double dropout;         /* rate of inverted dropout on layers 1 .. L-1 in training
+                             * passes, in [0, 1); 0: none */
 } fcn_net;
 
 /* The input X of a pass: dense, or CSR when indices is not NULL. values

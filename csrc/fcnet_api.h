@@ -65,17 +65,39 @@ void FCN(fcn_csr_backward)(FCN_REAL *dW, FCN_REAL *db, const FCN_REAL *delta, co
 /* ---- losses.c ---- */
 
 /* Loss averaged over the rows (weighted by sample_weight), as scikit-learn's
- * LOSS_FUNCTIONS define it (log losses clip A to [eps, 1 - eps]); no L2 term.
+ * LOSS_FUNCTIONS define it (log losses clip A to [eps, 1 - eps]) and, for
+ * absolute error, Huber and quantile, as its _loss module does, averaged over
+ * the outputs too; no L2 term. loss_parameter: see fcn_net.
  * A, Y: (rows x cols), sample_weight: (rows) */
 double FCN(fcn_loss)(const FCN_REAL *A, const FCN_REAL *Y, const FCN_REAL *sample_weight,
-                     int64_t rows, int64_t cols, int loss);
+                     int64_t rows, int64_t cols, int loss, double loss_parameter);
 
-/* delta[L] = (A - Y) * sample_weight * scale. scale is 1 in scikit-learn's
- * passes; see fcn_forward_backward for the other.
+/* delta[L] = (A - Y) * sample_weight * scale for the canonical pairs; for the
+ * other losses n * d loss / d A times scale (with identity outputs, A = Z[L]):
+ * the loss's slope at each output, times sample_weight / cols. scale is 1 in
+ * scikit-learn's passes; see fcn_forward_backward for the other. At a kink
+ * (A == Y; |A - Y| == epsilon is none) the slope is 0.
  * delta, A, Y: (rows x cols), sample_weight: (rows) */
 void FCN(fcn_output_delta)(FCN_REAL *delta, const FCN_REAL *A, const FCN_REAL *Y,
-                           const FCN_REAL *sample_weight, int64_t rows, int64_t cols,
-                           double scale);
+                           const FCN_REAL *sample_weight, int64_t rows, int64_t cols, int loss,
+                           double loss_parameter, double scale);
+
+/* ---- dropout.c ---- */
+
+/* Inverted dropout's multipliers for hidden layer `layer` of a batch:
+ * M (rows x cols) is 0 with probability rate, else 1 / (1 - rate). Each
+ * element is a hash of (key, layer, row, unit) alone, so a mask is the same
+ * whatever the thread count or the order of computation. rate in [0, 1). */
+void FCN(fcn_dropout_mask)(FCN_REAL *M, uint64_t key, int64_t layer, int64_t rows, int64_t cols,
+                           double rate);
+
+/* A = F * M, with M as fcn_dropout_mask draws it. A, F: (rows x cols) */
+void FCN(fcn_dropout_forward)(FCN_REAL *A, const FCN_REAL *F, uint64_t key, int64_t layer,
+                              int64_t rows, int64_t cols, double rate);
+
+/* delta *= M, with M as fcn_dropout_mask draws it. delta: (rows x cols) */
+void FCN(fcn_dropout_backward)(FCN_REAL *delta, uint64_t key, int64_t layer, int64_t rows,
+                               int64_t cols, double rate);
 
 /* ---- optimizers.c ---- (all blocks: n_params) */
 
@@ -103,19 +125,26 @@ void FCN(fcn_optimizer_step)(FCN_REAL *params, FCN_REAL *state, fcn_optimizer *o
  * leaves A[1..L] then delta[1..L] at the start of workspace, each
  * (X->rows x units[l]), back to back. delta_scale multiplies delta[L]: 1
  * follows scikit-learn; 1 / n_outputs with the squared error makes grads the
- * true gradient of the returned loss (scikit-learn's issue #8349).
+ * true gradient of the returned loss (scikit-learn's issue #8349). When
+ * net->dropout > 0, the masks of the hidden layers are those of dropout_key
+ * (see fcn_dropout_mask), A[l] holds f(Z[l]) * M[l], and f(Z[l]) of layers
+ * 1 .. L-1 follow delta[L], back to back.
  * Y: (X->rows x units[L]), sample_weight: (X->rows),
  * workspace: fcn_backprop_workspace_len(net, X->rows) reals. */
 double FCN(fcn_forward_backward)(FCN_REAL *grads, FCN_REAL *workspace, const FCN_REAL *params,
                                  const fcn_net *net, const fcn_input *X, const FCN_REAL *Y,
-                                 const FCN_REAL *sample_weight, double alpha, double delta_scale);
+                                 const FCN_REAL *sample_weight, double alpha, double delta_scale,
+                                 uint64_t dropout_key);
 
 /* One epoch of minibatch training: batches of batch_size rows taken from X,
  * Y and sample_weight in the given order (the last batch may be shorter);
  * each one gathered, passed forward and backward, and used for one optimizer
  * step. Before each batch but the first it asks interrupted (if not NULL)
  * whether to stop. Writes the sum over the batches done of batch loss *
- * batch rows to summed_loss; returns an enum fcn_status.
+ * batch rows to summed_loss; returns an enum fcn_status. With dropout,
+ * batch b's masks have the key fcn_dropout_key(dropout_seed, epoch, b)
+ * (dropout.h): the caller names each epoch of a fit by a number no other
+ * epoch has.
  * X: all n_samples = X->rows rows (row_ids NULL), Y: (n_samples x units[L]),
  * sample_weight: (n_samples), order: (n_samples), grads: n_params,
  * state: see fcn_optimizer_step, workspace: fcn_epoch_workspace_len(net, batch_size). */
@@ -123,7 +152,8 @@ int FCN(fcn_train_epoch)(double *summed_loss, FCN_REAL *params, FCN_REAL *grads,
                          FCN_REAL *state, fcn_optimizer *opt, FCN_REAL *workspace,
                          const fcn_net *net, const fcn_input *X, const FCN_REAL *Y,
                          const FCN_REAL *sample_weight, const int64_t *order,
-                         int64_t batch_size, double alpha, fcn_interrupt_check interrupted);
+                         int64_t batch_size, double alpha, uint64_t dropout_seed,
+                         uint64_t epoch, fcn_interrupt_check interrupted);
 
 /* out = A[L] for every row of X (row_ids NULL), in chunks of chunk_rows rows.
  * Before each chunk but the first it asks interrupted (if not NULL) whether

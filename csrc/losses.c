@@ -1,7 +1,9 @@
 /* The losses of scikit-learn's LOSS_FUNCTIONS and the output delta of the
  * canonical output/loss pairs (identity + squared error, logistic + binary
  * log-loss, softmax + log-loss, exp + Poisson deviance), for which
- * d loss / d Z[L] = A[L] - Y. */
+ * d loss / d Z[L] = A[L] - Y; and the robust regression losses of identity
+ * outputs (absolute error, Huber, quantile), as scikit-learn's _loss module
+ * defines them, whose delta is their slope instead. */
 #include <float.h>
 #include <math.h>
 
@@ -27,9 +29,49 @@ static inline double xlogy(double y, double x)
     return y == 0 ? 0.0 : y * log(x);
 }
 
-/* The loss of one row, summed over its cols outputs. */
-static double row_loss(const real *a, const real *y, int64_t cols, int loss)
+/* The losses averaged over outputs (as the squared error is) whose delta is
+ * their slope, not A - Y. */
+static inline int is_robust(int loss)
 {
+    return loss == FCN_ABSOLUTE_ERROR || loss == FCN_HUBER || loss == FCN_QUANTILE;
+}
+
+/* A robust loss at the residual r = a - y; parameter: Huber's epsilon or the
+ * quantile q (the pinball loss is q (y - a) for y >= a, (1 - q) (a - y) below). */
+static double robust_loss(double r, int loss, double parameter)
+{
+    switch (loss) {
+    case FCN_HUBER:
+        return fabs(r) <= parameter ? 0.5 * r * r : parameter * (fabs(r) - 0.5 * parameter);
+    case FCN_QUANTILE:
+        return r <= 0 ? -parameter * r : (1 - parameter) * r;
+    default: /* FCN_ABSOLUTE_ERROR */
+        return fabs(r);
+    }
+}
+
+/* d robust_loss / d a at the residual r; 0 at the kink r == 0. */
+static inline real robust_slope(real r, int loss, real parameter)
+{
+    switch (loss) {
+    case FCN_HUBER:
+        return FABS(r) <= parameter ? r : COPYSIGN(parameter, r);
+    case FCN_QUANTILE:
+        return r > 0 ? 1 - parameter : (r < 0 ? -parameter : 0);
+    default: /* FCN_ABSOLUTE_ERROR */
+        return r > 0 ? 1 : (r < 0 ? -1 : 0);
+    }
+}
+
+/* The loss of one row, summed over its cols outputs. */
+static double row_loss(const real *a, const real *y, int64_t cols, int loss, double parameter)
+{
+    if (is_robust(loss)) {
+        double total = 0.0;
+        for (int64_t k = 0; k < cols; k++)
+            total += robust_loss((double)a[k] - (double)y[k], loss, parameter);
+        return total;
+    }
     double total = 0.0;
     for (int64_t k = 0; k < cols; k++) {
         switch (loss) {
@@ -54,22 +96,38 @@ static double row_loss(const real *a, const real *y, int64_t cols, int loss)
 }
 
 double FCN(fcn_loss)(const real *A, const real *Y, const real *sample_weight, int64_t rows,
-                     int64_t cols, int loss)
+                     int64_t cols, int loss, double loss_parameter)
 {
     double total = 0.0, weight_sum = 0.0;
     for (int64_t i = 0; i < rows; i++) {
         double w = sample_weight ? (double)sample_weight[i] : 1.0;
-        total += w * row_loss(A + i * cols, Y + i * cols, cols, loss);
+        total += w * row_loss(A + i * cols, Y + i * cols, cols, loss, loss_parameter);
         weight_sum += w;
     }
     double mean = total / weight_sum;
-    /* the squared error is half the mean over outputs too; the others sum them */
-    return loss == FCN_SQUARED_ERROR ? 0.5 * mean / (double)cols : mean;
+    /* the squared error is half the mean over outputs, the robust losses the
+     * mean; the others sum them */
+    if (loss == FCN_SQUARED_ERROR) return 0.5 * mean / (double)cols;
+    return is_robust(loss) ? mean / (double)cols : mean;
 }
 
 void FCN(fcn_output_delta)(real *delta, const real *A, const real *Y, const real *sample_weight,
-                           int64_t rows, int64_t cols, double scale)
+                           int64_t rows, int64_t cols, int loss, double loss_parameter,
+                           double scale)
 {
+    if (is_robust(loss)) {
+        const real parameter = (real)loss_parameter;
+        scale /= (double)cols; /* their loss averages over outputs */
+        for (int64_t i = 0; i < rows; i++) {
+            for (int64_t k = 0; k < cols; k++) {
+                real d = robust_slope(A[i * cols + k] - Y[i * cols + k], loss, parameter);
+                if (sample_weight) d *= sample_weight[i];
+                if (scale != 1.0) d *= (real)scale;
+                delta[i * cols + k] = d;
+            }
+        }
+        return;
+    }
     for (int64_t i = 0; i < rows; i++) {
         for (int64_t k = 0; k < cols; k++) {
             real d = A[i * cols + k] - Y[i * cols + k];

@@ -2,6 +2,7 @@
  * one batch, one training epoch over minibatches, and prediction. */
 #include <string.h>
 
+#include "dropout.h"
 #include "precision.h"
 #include "threads.h"
 #include "workspace.h"
@@ -58,42 +59,60 @@ static double weight_sum(const real *sample_weight, int64_t rows)
 
 double FCN(fcn_forward_backward)(real *grads, real *workspace, const real *params,
                                  const fcn_net *net, const fcn_input *X, const real *Y,
-                                 const real *sample_weight, double alpha, double delta_scale)
+                                 const real *sample_weight, double alpha, double delta_scale,
+                                 uint64_t dropout_key)
 {
     const int64_t L = net->n_layers, rows = X->rows;
     const int64_t *units = net->units;
     const int sparse = X->indices != NULL;
+    const int dropout = net->dropout > 0;
     real *A_region = workspace;
     real *delta_region = A_region + rows * fcn_units_between(net, 1, L + 1);
-    real *pack = delta_region + rows * fcn_units_between(net, 1, L + 1);
+    /* with dropout: f(Z[l]) of the hidden layers, before their masks */
+    real *F_region = delta_region + rows * fcn_units_between(net, 1, L + 1);
+    real *pack = F_region + (dropout ? rows * fcn_units_between(net, 1, L) : 0);
     const double n = weight_sum(sample_weight, rows);
 
-    /* forward: A[l] = f(A[l-1] @ W[l] + b[l]), with A[0] = X */
+    /* forward: A[l] = f(A[l-1] @ W[l] + b[l]), with A[0] = X (times M[l] with dropout) */
     const real *A_prev = X->values;
     for (int64_t l = 1; l <= L; l++) {
         real *A = layer_block(A_region, net, rows, l);
+        const int masked = dropout && l < L;
+        real *F = masked ? layer_block(F_region, net, rows, l) : A;
         int activation = l == L ? net->output_activation : net->hidden_activation;
         const real *W = params + weights_offset(net, l), *b = params + bias_offset(net, l);
         if (l == 1 && sparse)
-            FCN(fcn_csr_forward)(A, X, W, b, units[1], activation);
+            FCN(fcn_csr_forward)(F, X, W, b, units[1], activation);
         else
-            FCN(fcn_dense_forward)(A, A_prev, W, b, rows, units[l - 1], units[l], activation,
+            FCN(fcn_dense_forward)(F, A_prev, W, b, rows, units[l - 1], units[l], activation,
                                    pack);
+        if (masked) FCN(fcn_dropout_forward)(A, F, dropout_key, l, rows, units[l], net->dropout);
         A_prev = A;
     }
     const real *A_L = A_prev;
-    double loss = FCN(fcn_loss)(A_L, Y, sample_weight, rows, units[L], net->loss) +
+    double loss = FCN(fcn_loss)(A_L, Y, sample_weight, rows, units[L], net->loss,
+                                net->loss_parameter) +
                   l2_penalty(params, net, n, alpha);
 
-    /* backward: delta[L] = A[L] - Y, then layer by layer down to layer 1 */
+    /* backward: delta[L] = A[L] - Y (or the loss's slope), then layer by layer down to layer 1 */
     FCN(fcn_output_delta)(layer_block(delta_region, net, rows, L), A_L, Y, sample_weight, rows,
-                          units[L], delta_scale);
+                          units[L], net->loss, net->loss_parameter, delta_scale);
     for (int64_t l = L; l >= 1; l--) {
         real *dW = grads + weights_offset(net, l), *db = grads + bias_offset(net, l);
         const real *W = params + weights_offset(net, l);
         const real *delta = layer_block(delta_region, net, rows, l);
         if (l == 1 && sparse) {
             FCN(fcn_csr_backward)(dW, db, delta, X, W, units[0], units[1], alpha, n);
+        } else if (dropout && l > 1) {
+            /* delta[l-1] = (delta @ W.T) * M[l-1] * f'(Z[l-1]), f' from the unmasked f(Z) */
+            const real *A_in = layer_block(A_region, net, rows, l - 1);
+            real *delta_in = layer_block(delta_region, net, rows, l - 1);
+            FCN(fcn_dense_backward)(dW, db, delta_in, pack, delta, A_in, W, rows, units[l - 1],
+                                    units[l], alpha, n, FCN_IDENTITY);
+            FCN(fcn_dropout_backward)(delta_in, dropout_key, l - 1, rows, units[l - 1],
+                                      net->dropout);
+            FCN(fcn_activation_backward)(delta_in, layer_block(F_region, net, rows, l - 1), rows,
+                                         units[l - 1], net->hidden_activation);
         } else {
             const real *A_in = l == 1 ? X->values : layer_block(A_region, net, rows, l - 1);
             real *delta_in = l == 1 ? NULL : layer_block(delta_region, net, rows, l - 1);
@@ -153,14 +172,15 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
                          fcn_optimizer *opt, real *workspace, const fcn_net *net,
                          const fcn_input *X, const real *Y, const real *sample_weight,
                          const int64_t *order, int64_t batch_size, double alpha,
-                         fcn_interrupt_check interrupted)
+                         uint64_t dropout_seed, uint64_t epoch, fcn_interrupt_check interrupted)
 {
     const int64_t L = net->n_layers, n_samples = X->rows;
     const int64_t n_in = net->units[0], n_out = net->units[L];
     const int64_t n_params = fcn_param_count(net);
     *summed_loss = 0.0;
 
-    for (int64_t start = 0; start < n_samples; start += batch_size) {
+    for (int64_t start = 0, batch_number = 0; start < n_samples;
+         start += batch_size, batch_number++) {
         if (start > 0 && interrupted != NULL && interrupted()) return FCN_INTERRUPTED;
         int64_t rows = n_samples - start < batch_size ? n_samples - start : batch_size;
         /* the gathered batch goes after the pass's own part of the workspace */
@@ -180,7 +200,8 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
 
         double batch_loss = FCN(fcn_forward_backward)(
             grads, workspace, params, net, &batch, Y_batch,
-            sample_weight != NULL ? sw_batch : NULL, alpha, 1.0);
+            sample_weight != NULL ? sw_batch : NULL, alpha, 1.0,
+            net->dropout > 0 ? fcn_dropout_key(dropout_seed, epoch, (uint64_t)batch_number) : 0);
         *summed_loss += batch_loss * (double)rows;
         FCN(fcn_optimizer_step)(params, state, opt, grads, n_params);
     }

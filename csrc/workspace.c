@@ -28,7 +28,9 @@ int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)
 int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
 {
     int64_t layers = fcn_units_between(net, 1, net->n_layers + 1);
-    return fcn_size_add(fcn_size_mul(2, fcn_size_mul(rows, layers)),
+    /* with dropout, f(Z[l]) of the hidden layers before the mask, for f' */
+    int64_t unmasked = net->dropout > 0 ? fcn_size_mul(rows, fcn_units_between(net, 1, net->n_layers)) : 0;
+    return fcn_size_add(fcn_size_add(fcn_size_mul(2, fcn_size_mul(rows, layers)), unmasked),
                         fcn_pack_scratch_len(net, rows, 1));
 }
 

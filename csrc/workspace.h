@@ -3,6 +3,7 @@
  * holds, back to back:
  *   A[1] .. A[L]          (rows x units[l]) each
  *   delta[1] .. delta[L]  (rows x units[l]) each
+ *   F[1] .. F[L-1]        with dropout only: f(Z[l]) before the mask, (rows x units[l]) each
  *   pack                  scratch for one product's packed right-hand matrix
  * and the epoch workspace adds after it the gathered batch:
  *   X_batch, Y_batch      (rows x units[0]), (rows x units[L])

@@ -27,11 +27,19 @@ def iris():
     return StandardScaler().fit_transform(X), y
 
 
+# parameters beyond scikit-learn's, after its own: name -> default
+EXTRA_PARAMS = {
+    FCNetClassifier: {"class_weight": None, "dropout": 0.0},
+    FCNetRegressor: {"dropout": 0.0, "huber_epsilon": 0.1, "quantile": 0.5},
+}
+
+
 @pytest.mark.parametrize("theirs, ours", PAIRS)
 def test_constructor_signature_and_defaults_equal_scikit_learn(theirs, ours):
-    """scikit-learn's parameters, in its order and with its defaults; the
-    classifier adds class_weight at the end."""
-    extra = {"class_weight": None} if ours is FCNetClassifier else {}
+    """scikit-learn's parameters, in its order and with its defaults; fcnet's
+    own come after them. The regressor's loss takes scikit-learn's options
+    and more."""
+    extra = EXTRA_PARAMS[ours]
     ours_params = inspect.signature(ours.__init__).parameters
     theirs_params = inspect.signature(theirs.__init__).parameters
     assert list(ours_params) == list(theirs_params) + list(extra)
@@ -40,11 +48,14 @@ def test_constructor_signature_and_defaults_equal_scikit_learn(theirs, ours):
     for name, default in extra.items():
         assert ours_params[name].default == default
     def described(constraints):
-        return {name: [str(c) for c in options] for name, options in constraints.items()}
+        return {name: [str(c) for c in options] for name, options in constraints.items()
+                if name not in extra and name != "loss"}
 
-    ours_constraints = described(ours._parameter_constraints)
-    ours_constraints.pop("class_weight", None)
-    assert ours_constraints == described(theirs._parameter_constraints)
+    assert described(ours._parameter_constraints) == described(theirs._parameter_constraints)
+    if "loss" in theirs._parameter_constraints:
+        (their_losses,), (our_losses,) = (cls._parameter_constraints["loss"]
+                                          for cls in (theirs, ours))
+        assert their_losses.options < our_losses.options
 
 
 @pytest.mark.parametrize("theirs, ours", PAIRS)

@@ -94,6 +94,27 @@ def test_pandas_feature_names_survive(iris):
     assert_array_equal(loaded.predict(frame), model.predict(frame))
 
 
+@pytest.mark.parametrize("cls", [FCNetClassifier, FCNetRegressor])
+def test_files_from_before_dropout_and_the_robust_losses_load(iris, cls):
+    """A file written before dropout, huber_epsilon and quantile existed
+    lacks them: they take their defaults, with which the model trains as it
+    did."""
+    X, y = iris
+    y = y if cls is FCNetClassifier else X[:, 3]
+    model = fitted(cls(hidden_layer_sizes=(5,), max_iter=3, random_state=0), X, y)
+
+    def without_later_params(name, content):
+        if name != "fcnet.json":
+            return content
+        metadata = json.loads(content)
+        for later in ("dropout", "huber_epsilon", "quantile"):
+            metadata["params"].pop(later, None)
+        return json.dumps(metadata).encode()
+
+    loaded = fcnet.load(io.BytesIO(rewritten(saved(model), without_later_params)))
+    assert_same_model(loaded, model, X)
+
+
 @pytest.mark.parametrize("dump, restore", [
     (pickle.dumps, pickle.loads),
     (lambda m: _joblib_bytes(m), lambda b: joblib.load(io.BytesIO(b))),

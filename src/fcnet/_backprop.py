@@ -2,6 +2,7 @@
 course's notation, computed by the C kernels that train it."""
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse
@@ -28,15 +29,23 @@ class BackpropResult:
     Z : list of ndarray of shape (n_samples, units[l])
         Weighted input sums ``Z[l] = A[l-1] @ W[l] + b[l]``.
     A : list of ndarray of shape (n_samples, units[l])
-        Activations ``A[l] = f(Z[l])``; ``A[L]`` is the output.
+        Activations ``A[l] = f(Z[l])``, times ``mask[l]`` with dropout;
+        ``A[L]`` is the output.
     delta : list of ndarray of shape (n_samples, units[l])
-        Error signals: ``delta[L] = A[L] - Y`` (times the sample weights),
-        ``delta[l] = (delta[l+1] @ W[l+1].T) * f'(Z[l])``; the gradient of the
-        loss with respect to ``Z[l]``, times n.
+        Error signals: ``delta[L] = A[L] - Y`` (times the sample weights) for
+        the canonical output/loss pairs, the loss's slope for the absolute
+        error, Huber and quantile losses (docs/backprop.md);
+        ``delta[l] = (delta[l+1] @ W[l+1].T) * f'(Z[l])``, times ``mask[l]``
+        with dropout; the gradient of the loss with respect to ``Z[l]``,
+        times n.
     dW : list of ndarray of shape (units[l-1], units[l])
         ``dL/dW[l] = (A[l-1].T @ delta[l] + alpha * W[l]) / n``.
     db : list of ndarray of shape (units[l],)
         ``dL/db[l] = sum(delta[l]) / n``.
+    mask : list of ndarray of shape (n_samples, units[l]), or of None
+        With ``dropout_seed``, the dropout multipliers of the hidden layers
+        l = 1 .. L-1: 0 for a dropped unit, ``1 / (1 - dropout)`` for a kept
+        one. None for the other layers, and everywhere without dropout.
 
     With the squared error and several outputs, ``delta[L]`` is divided by
     n_outputs so that dW and db are the gradient of the reported loss (which
@@ -49,6 +58,7 @@ class BackpropResult:
     delta: list
     dW: list
     db: list
+    mask: list
 
 
 @dataclass
@@ -62,17 +72,26 @@ class _Batch:
     sample_weight: np.ndarray
     alpha: float
     delta_scale: float
+    dropout_key: int
 
     def loss_and_gradient(self, params, grads, workspace):
         return _core.forward_backward(self.net, grads, workspace, params, _core.Input(self.X),
-                                      self.Y, self.sample_weight, self.alpha, self.delta_scale)
+                                      self.Y, self.sample_weight, self.alpha, self.delta_scale,
+                                      self.dropout_key)
 
     def workspace(self):
         return np.empty(self.net.backprop_workspace_len(len(self.X)), dtype=self.params.dtype)
 
 
-def _prepare(estimator, X, y, sample_weight):
+def _prepare(estimator, X, y, sample_weight, dropout_seed):
     check_is_fitted(estimator)
+    if dropout_seed is not None:
+        if not (isinstance(dropout_seed, Integral) and 0 <= dropout_seed < 2**64):
+            raise ValueError(f"dropout_seed must be None or an int in [0, 2**64), "
+                             f"got {dropout_seed!r}.")
+        if not estimator.dropout > 0:
+            raise ValueError("dropout_seed draws dropout masks: it needs an estimator with "
+                             "dropout > 0.")
     X, y = validate_data(estimator, X, y, reset=False, accept_sparse=True, multi_output=True,
                          dtype=(np.float64, np.float32))
     if scipy.sparse.issparse(X):
@@ -84,15 +103,16 @@ def _prepare(estimator, X, y, sample_weight):
     Y = np.ascontiguousarray(estimator._encode_targets(y), dtype=dtype)
     if sample_weight is not None:
         sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
+    dropout = 0.0 if dropout_seed is None else estimator.dropout
     net = _core.Net(units, estimator.activation, estimator.out_activation_,
-                    estimator._loss_name())
+                    estimator._loss_name(), estimator._loss_parameter(), dropout)
     return _Batch(net, _network.block_of(estimator.coefs_, estimator.intercepts_, dtype),
                   np.ascontiguousarray(X, dtype=dtype), Y, sample_weight, estimator.alpha,
-                  estimator._true_gradient_scale())
+                  estimator._true_gradient_scale(), dropout_seed or 0)
 
 
-def backprop(estimator, X: ArrayLike, y: ArrayLike,
-             sample_weight: ArrayLike | None = None) -> BackpropResult:
+def backprop(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+             dropout_seed: int | None = None) -> BackpropResult:
     """Z, A, delta and the gradients of every layer for one batch.
 
     Parameters
@@ -103,12 +123,16 @@ def backprop(estimator, X: ArrayLike, y: ArrayLike,
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Its targets: class labels, or values.
     sample_weight : array-like of shape (n_samples,), default=None
+    dropout_seed : int >= 0 or None, default=None
+        None: the pass without dropout. An int: the pass with the
+        estimator's dropout, under the masks this seed draws (the same seed,
+        the same masks); needs ``dropout > 0``.
 
     Returns
     -------
     BackpropResult
     """
-    batch = _prepare(estimator, X, y, sample_weight)
+    batch = _prepare(estimator, X, y, sample_weight, dropout_seed)
     units, rows = list(batch.net.units), len(batch.X)
     L = len(units) - 1
     grads, workspace = np.empty_like(batch.params), batch.workspace()
@@ -126,24 +150,33 @@ def backprop(estimator, X: ArrayLike, y: ArrayLike,
         Z.append(np.empty((rows, units[l]), dtype=batch.params.dtype))
         _core.dense_forward(Z[l], A[l - 1], Ws[l - 1], bs[l - 1], "identity")
     dW, db = _network.views(grads, units)
-    return BackpropResult(float(loss), Z, A, delta, [None, *dW], [None, *db])
+    mask = [None] * (L + 1)
+    if dropout_seed is not None:
+        for l in range(1, L):
+            mask[l] = np.empty((rows, units[l]), dtype=batch.params.dtype)
+            _core.dropout_mask(mask[l], dropout_seed, l, estimator.dropout)
+    return BackpropResult(float(loss), Z, A, delta, [None, *dW], [None, *db], mask)
 
 
 def check_gradients(estimator, X: ArrayLike, y: ArrayLike,
-                    sample_weight: ArrayLike | None = None, step: float = 1e-3) -> float:
+                    sample_weight: ArrayLike | None = None, step: float = 1e-3,
+                    dropout_seed: int | None = None) -> float:
     """Largest relative error between backprop's dW and db and central
     differences of the loss, over every weight and bias.
 
     Four loss evaluations per parameter (Richardson extrapolation of central
     differences at step and step / 2): meant for small networks. Relu's kink
-    makes the derivative undefined where a Z is within a step of 0.
+    makes the derivative undefined where a Z is within a step of 0, as do
+    the absolute error's and quantile loss's where an output is within a
+    step of its target. With ``dropout_seed`` (see :func:`backprop`), every
+    evaluation uses the same masks.
 
     Returns
     -------
     float
         max over parameters of |numeric - analytic| / max(|numeric|, |analytic|, 1e-8)
     """
-    batch = _prepare(estimator, X, y, sample_weight)
+    batch = _prepare(estimator, X, y, sample_weight, dropout_seed)
     grads, workspace = np.empty_like(batch.params), batch.workspace()
     batch.loss_and_gradient(batch.params, grads, workspace)
     scratch = np.empty_like(grads)

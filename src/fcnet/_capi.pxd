@@ -1,6 +1,6 @@
 # Declarations of the C core's API (csrc/fcnet.h, csrc/fcnet_api.h), for the
 # bridge _core.pyx. Only prototypes here; see the headers for shapes.
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 
 
 cdef extern from "fcnet.h" nogil:
@@ -17,6 +17,9 @@ cdef extern from "fcnet.h" nogil:
         FCN_BINARY_LOG_LOSS
         FCN_LOG_LOSS
         FCN_POISSON
+        FCN_ABSOLUTE_ERROR
+        FCN_HUBER
+        FCN_QUANTILE
 
     ctypedef struct fcn_input:
         const void *values
@@ -41,6 +44,8 @@ cdef extern from "fcnet.h" nogil:
         int hidden_activation
         int output_activation
         int loss
+        double loss_parameter
+        double dropout
 
     ctypedef struct fcn_optimizer:
         int solver
@@ -79,24 +84,26 @@ cdef extern from "fcnet.h" nogil:
                                 int64_t rows, int64_t fan_in, int64_t fan_out, double alpha,
                                 double n, int in_activation)
     double fcn_loss_f32(const float *A, const float *Y, const float *sample_weight, int64_t rows,
-                          int64_t cols, int loss)
+                          int64_t cols, int loss, double loss_parameter)
     void fcn_output_delta_f32(float *delta, const float *A, const float *Y,
-                              const float *sample_weight, int64_t rows, int64_t cols,
-                              double scale)
+                              const float *sample_weight, int64_t rows, int64_t cols, int loss,
+                              double loss_parameter, double scale)
     void fcn_sgd_update_f32(float *params, float *velocity, const float *grads, int64_t n_params,
                             double learning_rate, double momentum, int nesterov)
     void fcn_adam_update_f32(float *params, float *m, float *v, const float *grads,
                              int64_t n_params, double step_rate, double beta_1, double beta_2,
                              double epsilon)
+    void fcn_dropout_mask_f32(float *M, uint64_t key, int64_t layer, int64_t rows, int64_t cols,
+                              double rate)
     double fcn_forward_backward_f32(float *grads, float *workspace, const float *params,
                                     const fcn_net *net, const fcn_input *X, const float *Y,
                                     const float *sample_weight, double alpha,
-                                    double delta_scale)
+                                    double delta_scale, uint64_t dropout_key)
     int fcn_train_epoch_f32(double *summed_loss, float *params, float *grads, float *state,
                             fcn_optimizer *opt, float *workspace, const fcn_net *net,
                             const fcn_input *X, const float *Y, const float *sample_weight,
                             const int64_t *order, int64_t batch_size, double alpha,
-                            fcn_interrupt_check interrupted)
+                            uint64_t dropout_seed, uint64_t epoch, fcn_interrupt_check interrupted)
     int fcn_predict_f32(float *out, float *workspace, const float *params, const fcn_net *net,
                         const fcn_input *X, int64_t chunk_rows, fcn_interrupt_check interrupted)
 
@@ -112,24 +119,26 @@ cdef extern from "fcnet.h" nogil:
                                 int64_t rows, int64_t fan_in, int64_t fan_out, double alpha,
                                 double n, int in_activation)
     double fcn_loss_f64(const double *A, const double *Y, const double *sample_weight, int64_t rows,
-                          int64_t cols, int loss)
+                          int64_t cols, int loss, double loss_parameter)
     void fcn_output_delta_f64(double *delta, const double *A, const double *Y,
-                              const double *sample_weight, int64_t rows, int64_t cols,
-                              double scale)
+                              const double *sample_weight, int64_t rows, int64_t cols, int loss,
+                              double loss_parameter, double scale)
     void fcn_sgd_update_f64(double *params, double *velocity, const double *grads,
                             int64_t n_params, double learning_rate, double momentum, int nesterov)
     void fcn_adam_update_f64(double *params, double *m, double *v, const double *grads,
                              int64_t n_params, double step_rate, double beta_1, double beta_2,
                              double epsilon)
+    void fcn_dropout_mask_f64(double *M, uint64_t key, int64_t layer, int64_t rows,
+                              int64_t cols, double rate)
     double fcn_forward_backward_f64(double *grads, double *workspace, const double *params,
                                     const fcn_net *net, const fcn_input *X, const double *Y,
                                     const double *sample_weight, double alpha,
-                                    double delta_scale)
+                                    double delta_scale, uint64_t dropout_key)
     int fcn_train_epoch_f64(double *summed_loss, double *params, double *grads, double *state,
                             fcn_optimizer *opt, double *workspace, const fcn_net *net,
                             const fcn_input *X, const double *Y, const double *sample_weight,
                             const int64_t *order, int64_t batch_size, double alpha,
-                            fcn_interrupt_check interrupted)
+                            uint64_t dropout_seed, uint64_t epoch, fcn_interrupt_check interrupted)
     int fcn_predict_f64(double *out, double *workspace, const double *params,
                         const fcn_net *net, const fcn_input *X, int64_t chunk_rows,
                         fcn_interrupt_check interrupted)

@@ -6,7 +6,7 @@ sizes that keep the C side inside its buffers, and makes one C call with the
 GIL released. The fused type `floating` picks the _f32 or _f64 kernel. No
 arithmetic happens here: the estimators prepare, C computes.
 """
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 from cython cimport floating
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
@@ -33,6 +33,9 @@ LOSSES = {
     "binary_log_loss": FCN_BINARY_LOG_LOSS,
     "log_loss": FCN_LOG_LOSS,
     "poisson": FCN_POISSON,
+    "absolute_error": FCN_ABSOLUTE_ERROR,
+    "huber": FCN_HUBER,
+    "quantile": FCN_QUANTILE,
 }
 SOLVERS = {"sgd": FCN_SGD, "adam": FCN_ADAM}
 
@@ -71,19 +74,22 @@ cdef class Net:
     """Shape and functions of one network: the C struct fcn_net.
 
     layer_units: n_features, hidden sizes..., n_outputs. Activations and loss
-    by name (keys of ACTIVATIONS and LOSSES).
+    by name (keys of ACTIVATIONS and LOSSES); loss_parameter is Huber's
+    epsilon or the quantile; dropout the rate of the training passes' masks.
     """
     cdef fcn_net c
     cdef readonly object units  # int64 array; keeps c.units valid
     cdef readonly int64_t n_inputs, n_outputs, n_params
 
-    def __init__(self, layer_units, hidden_activation, output_activation, loss):
+    def __init__(self, layer_units, hidden_activation, output_activation, loss,
+                 double loss_parameter=0.0, double dropout=0.0):
         try:
             self.units = np.array(layer_units, dtype=np.int64)
         except OverflowError:
             raise ValueError(f"invalid layer units {layer_units!r}: beyond 64 bits") from None
         if self.units.ndim != 1 or self.units.shape[0] < 2 or (self.units < 1).any():
             raise ValueError(f"invalid layer units {layer_units!r}")
+        _require(0 <= dropout < 1, "dropout must be in [0, 1)")
         cdef const int64_t[::1] units = self.units
         cdef Py_ssize_t L = units.shape[0] - 1
         self.c.n_layers = L
@@ -91,6 +97,8 @@ cdef class Net:
         self.c.hidden_activation = ACTIVATIONS[hidden_activation]
         self.c.output_activation = ACTIVATIONS[output_activation]
         self.c.loss = LOSSES[loss]
+        self.c.loss_parameter = loss_parameter
+        self.c.dropout = dropout
         self.n_inputs, self.n_outputs = units[0], units[L]
         self.n_params = fcn_param_count(&self.c)
         if self.n_params < 0:
@@ -325,7 +333,7 @@ def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta
 
 
 def loss(const floating[:, ::1] A, const floating[:, ::1] Y, str loss_name,
-         const floating[::1] sample_weight=None):
+         const floating[::1] sample_weight=None, double loss_parameter=0.0):
     """Mean loss over the rows of A against Y (weighted), without the L2 term."""
     _require(A.shape[0] == Y.shape[0] and A.shape[1] == Y.shape[1], "shape mismatch")
     _require(sample_weight is None or sample_weight.shape[0] == A.shape[0], "shape mismatch")
@@ -334,26 +342,30 @@ def loss(const floating[:, ::1] A, const floating[:, ::1] Y, str loss_name,
     cdef double value
     with nogil:
         if floating is float:
-            value = fcn_loss_f32(&A[0, 0], &Y[0, 0], weights, A.shape[0], A.shape[1], code)
+            value = fcn_loss_f32(&A[0, 0], &Y[0, 0], weights, A.shape[0], A.shape[1], code,
+                                 loss_parameter)
         else:
-            value = fcn_loss_f64(&A[0, 0], &Y[0, 0], weights, A.shape[0], A.shape[1], code)
+            value = fcn_loss_f64(&A[0, 0], &Y[0, 0], weights, A.shape[0], A.shape[1], code,
+                                 loss_parameter)
     return value
 
 
 def output_delta(floating[:, ::1] delta, const floating[:, ::1] A, const floating[:, ::1] Y,
-                 const floating[::1] sample_weight=None, double scale=1.0):
-    """delta = (A - Y) * sample_weight * scale."""
+                 const floating[::1] sample_weight=None, double scale=1.0,
+                 str loss_name="squared_error", double loss_parameter=0.0):
+    """delta = (A - Y) * sample_weight * scale, or the loss's slope in place of A - Y."""
     _require(A.shape[0] == Y.shape[0] == delta.shape[0]
              and A.shape[1] == Y.shape[1] == delta.shape[1], "shape mismatch")
     _require(sample_weight is None or sample_weight.shape[0] == A.shape[0], "shape mismatch")
     cdef const floating *weights = _optional(sample_weight)
+    cdef int code = LOSSES[loss_name]
     with nogil:
         if floating is float:
             fcn_output_delta_f32(&delta[0, 0], &A[0, 0], &Y[0, 0], weights, A.shape[0],
-                                 A.shape[1], scale)
+                                 A.shape[1], code, loss_parameter, scale)
         else:
             fcn_output_delta_f64(&delta[0, 0], &A[0, 0], &Y[0, 0], weights, A.shape[0],
-                                 A.shape[1], scale)
+                                 A.shape[1], code, loss_parameter, scale)
 
 
 def sgd_update(floating[::1] params, floating[::1] velocity, const floating[::1] grads,
@@ -383,10 +395,23 @@ def adam_update(floating[::1] params, floating[::1] m, floating[::1] v,
                                 step_rate, beta_1, beta_2, epsilon)
 
 
+def dropout_mask(floating[:, ::1] M, uint64_t key, int64_t layer, double rate):
+    """M = the dropout multipliers (0 or 1 / (1 - rate)) of hidden layer `layer`
+    under the masks of key, as forward_backward applies them."""
+    _require(0 <= rate < 1, "dropout must be in [0, 1)")
+    with nogil:
+        if floating is float:
+            fcn_dropout_mask_f32(&M[0, 0], key, layer, M.shape[0], M.shape[1], rate)
+        else:
+            fcn_dropout_mask_f64(&M[0, 0], key, layer, M.shape[0], M.shape[1], rate)
+
+
 def forward_backward(Net net, floating[::1] grads, floating[::1] workspace,
                      const floating[::1] params, Input X, const floating[:, ::1] Y,
-                     const floating[::1] sample_weight, double alpha, double delta_scale=1.0):
-    """Loss and gradient of the batch X; A[1..L] then delta[1..L] stay in workspace."""
+                     const floating[::1] sample_weight, double alpha, double delta_scale=1.0,
+                     uint64_t dropout_key=0):
+    """Loss and gradient of the batch X; A[1..L] then delta[1..L] stay in workspace
+    (then, with dropout, the unmasked activations of the hidden layers)."""
     _check_pass(net, X, params, workspace, net.backprop_workspace_len(X.n_rows), sample_weight)
     _require(Y.shape[0] == X.n_rows and Y.shape[1] == net.n_outputs, "Y has the wrong shape")
     _require(grads.shape[0] == net.n_params, "wrong gradient length")
@@ -395,18 +420,23 @@ def forward_backward(Net net, floating[::1] grads, floating[::1] workspace,
     with nogil:
         if floating is float:
             value = fcn_forward_backward_f32(&grads[0], &workspace[0], &params[0], &net.c, &X.c,
-                                             &Y[0, 0], weights, alpha, delta_scale)
+                                             &Y[0, 0], weights, alpha, delta_scale,
+                                             dropout_key)
         else:
             value = fcn_forward_backward_f64(&grads[0], &workspace[0], &params[0], &net.c, &X.c,
-                                             &Y[0, 0], weights, alpha, delta_scale)
+                                             &Y[0, 0], weights, alpha, delta_scale,
+                                             dropout_key)
     return value
 
 
 def train_epoch(Net net, Optimizer optimizer, floating[::1] params, floating[::1] grads,
                 floating[::1] state, floating[::1] workspace, Input X,
                 const floating[:, ::1] Y, const floating[::1] sample_weight,
-                const int64_t[::1] order, int64_t batch_size, double alpha):
+                const int64_t[::1] order, int64_t batch_size, double alpha,
+                uint64_t dropout_seed=0, uint64_t epoch=0):
     """One epoch of minibatch training in C; returns the sum of batch loss * batch rows.
+    With dropout, the masks come from dropout_seed and epoch (a number no
+    other epoch of the fit has).
     Ctrl-C stops it at a minibatch boundary within about 0.1 s, raising KeyboardInterrupt."""
     cdef Py_ssize_t n_samples = X.n_rows
     _require(batch_size > 0, "batch_size must be positive")
@@ -426,11 +456,13 @@ def train_epoch(Net net, Optimizer optimizer, floating[::1] params, floating[::1
         if floating is float:
             status = fcn_train_epoch_f32(&summed_loss, &params[0], &grads[0], &state[0],
                                          &optimizer.c, &workspace[0], &net.c, &X.c, &Y[0, 0],
-                                         weights, &order[0], batch_size, alpha, _interrupted)
+                                         weights, &order[0], batch_size, alpha, dropout_seed,
+                                         epoch, _interrupted)
         else:
             status = fcn_train_epoch_f64(&summed_loss, &params[0], &grads[0], &state[0],
                                          &optimizer.c, &workspace[0], &net.c, &X.c, &Y[0, 0],
-                                         weights, &order[0], batch_size, alpha, _interrupted)
+                                         weights, &order[0], batch_size, alpha, dropout_seed,
+                                         epoch, _interrupted)
     if status == FCN_INTERRUPTED:
         _raise_pending_error()
     return summed_loss

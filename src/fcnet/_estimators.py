@@ -90,6 +90,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
     }
 
     # ---- fit, with its helpers in call order ----
@@ -137,12 +138,19 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
         X, Y, sample_weight = self._validate_input(X, y, sample_weight, incremental, first_pass)
         units = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
         self._check_memory(units, X.shape[0], X.dtype)
+        if self.dropout > 0 and self.solver == "lbfgs":
+            raise ValueError(
+                "dropout needs a stochastic solver ('sgd' or 'adam'): lbfgs's line search "
+                "needs the same loss at every evaluation, and dropout draws new masks at "
+                "every step."
+            )
         random_state = check_random_state(self.random_state)
         if first_pass:
             params = self._initialize(Y, units, X.dtype, random_state)
         else:
             params = self._previous_params(units, X.dtype)
-        net = _core.Net(units, self.activation, self.out_activation_, self._loss_name())
+        net = _core.Net(units, self.activation, self.out_activation_, self._loss_name(),
+                        self._loss_parameter(), self.dropout)
         if self.solver == "lbfgs":
             self._fit_lbfgs(net, X, Y, sample_weight, params)
         else:
@@ -180,7 +188,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
         blocks = 5 * n_params + 2 * n_params * 8 // np.dtype(dtype).itemsize
         _network.check_memory(blocks, dtype, what)
         # the workspace as the core sizes it (the functions do not change it)
-        sizing = _core.Net(units, "identity", "identity", "squared_error")
+        sizing = _core.Net(units, "identity", "identity", "squared_error", dropout=self.dropout)
         workspace = (sizing.backprop_workspace_len(n_samples) if self.solver == "lbfgs"
                      else sizing.epoch_workspace_len(self._batch_size(n_samples)))
         _network.check_memory(blocks + workspace, dtype, what)
@@ -252,6 +260,10 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             )
         return _network.pack(self.coefs_, self.intercepts_, dtype)
 
+    def _loss_parameter(self):
+        """The number the core's loss takes besides A and Y (none here)."""
+        return 0.0
+
     def _true_gradient_scale(self):
         """delta[L] scale that makes the gradient that of the reported loss:
         the squared error is averaged over outputs (scikit-learn #8349)."""
@@ -317,6 +329,8 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
                 "sample size. It is going to be clipped"
             )
         batch_size = self._batch_size(n_samples)
+        # the key of this fit's dropout masks; each epoch's are told apart by t_
+        dropout_seed = random_state.randint(np.iinfo(np.int64).max) if self.dropout > 0 else 0
         inputs = _core.Input(X)
         grads = np.empty_like(params)
         workspace = np.empty(net.epoch_workspace_len(batch_size), dtype=X.dtype)
@@ -335,6 +349,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
                 summed_loss = _core.train_epoch(
                     net, self._optimizer.core, params, grads, self._optimizer.state,
                     workspace, inputs, Y, sample_weight, sample_idx, batch_size, self.alpha,
+                    dropout_seed, self.t_,
                 )
                 self.n_iter_ += 1
                 # a scalar of X's dtype, as scikit-learn's loss_ is
@@ -417,7 +432,8 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
         X_val, Y_val, sw_val = validation
         A = self._output(params, net.units, X_val)
         self.validation_scores_.append(self._validation_score(A, Y_val, sw_val))
-        self.validation_loss_curve_.append(_core.loss(A, Y_val, self._loss_name(), sw_val))
+        self.validation_loss_curve_.append(
+            _core.loss(A, Y_val, self._loss_name(), sw_val, self._loss_parameter()))
         if self.verbose:
             print("Validation score: %f" % self.validation_scores_[-1])
         last_score = self.validation_scores_[-1]
@@ -513,8 +529,8 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
     same parameters, defaults, fitted attributes and methods; see its
     documentation for each parameter. For one ``random_state`` it draws the
     same initial weights and the same minibatches, so it trains the same
-    network up to rounding. Beyond scikit-learn: ``class_weight`` and
-    ``validation_loss_curve_``.
+    network up to rounding. Beyond scikit-learn: ``class_weight``,
+    ``dropout`` and ``validation_loss_curve_``.
 
     The deliberate deviations from scikit-learn: lbfgs on float32 input
     trains in float32 (scikit-learn's turns coefs_ into float64), and
@@ -571,6 +587,13 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         Weights of the classes, multiplied into the sample weights: a dict
         {class: weight}, or 'balanced' for n_samples / (n_classes *
         count(class)). Not in scikit-learn's MLPClassifier.
+    dropout : float in [0, 1), default=0.0
+        Rate of inverted dropout on the hidden layers while training with sgd
+        or adam: each epoch and minibatch, each hidden unit of each row is
+        zeroed with this probability and the others scaled by 1 / (1 -
+        dropout); predictions use every unit. The masks come from
+        random_state and do not depend on the thread count. Not in
+        scikit-learn's MLPClassifier.
 
     Attributes
     ----------
@@ -641,6 +664,7 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         n_iter_no_change=10,
         max_fun=15000,
         class_weight=None,
+        dropout=0.0,
     ):
         _store_arguments(self, locals())
 
@@ -810,18 +834,33 @@ class FCNetRegressor(RegressorMixin, _BaseFCNet):
     lbfgs and several outputs, the gradient is that of the reported loss,
     the squared error averaged over outputs; scikit-learn's is n_outputs
     times too large (its issue #8349). The stochastic solvers keep
-    scikit-learn's steps.
+    scikit-learn's steps. Beyond scikit-learn: the absolute error, Huber
+    and quantile losses, and ``dropout``.
 
     Parameters
     ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
+    loss : {'squared_error', 'poisson', 'absolute_error', 'huber', 'quantile'}, \
+default='squared_error'
         The loss function to minimise: half the squared error, or half the
-        Poisson deviance with an exp output (y >= 0).
+        Poisson deviance with an exp output (y >= 0); beyond scikit-learn's
+        MLPRegressor, the absolute error, Huber's loss (quadratic up to
+        ``huber_epsilon``, linear beyond) and the pinball loss of
+        ``quantile``, each averaged over samples and outputs as
+        scikit-learn's ``sklearn._loss`` defines it.
     hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, \
 learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, \
 warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction, \
-beta_1, beta_2, epsilon, n_iter_no_change, max_fun
+beta_1, beta_2, epsilon, n_iter_no_change, max_fun, dropout
         As in :class:`FCNetClassifier`.
+    huber_epsilon : float > 0, default=0.1
+        With ``loss='huber'``: the absolute residual where the loss turns
+        from quadratic to linear, in units of y. What
+        :class:`~sklearn.linear_model.SGDRegressor` calls ``epsilon``; here
+        ``epsilon`` stays Adam's constant, as in MLPRegressor.
+    quantile : float in (0, 1), default=0.5
+        With ``loss='quantile'``: the quantile to predict (0.5: the
+        median), as in
+        :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
 
     Attributes
     ----------
@@ -833,7 +872,9 @@ n_iter_, n_layers_, n_outputs_, out_activation_
 
     _parameter_constraints: dict = {
         **_BaseFCNet._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions({"squared_error", "poisson", "absolute_error", "huber", "quantile"})],
+        "huber_epsilon": [Interval(Real, 0, None, closed="neither")],
+        "quantile": [Interval(Real, 0, 1, closed="neither")],
     }
 
     def __init__(
@@ -863,6 +904,9 @@ n_iter_, n_layers_, n_outputs_, out_activation_
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        dropout=0.0,
+        huber_epsilon=0.1,
+        quantile=0.5,
     ):
         _store_arguments(self, locals())
 
@@ -907,6 +951,9 @@ n_iter_, n_layers_, n_outputs_, out_activation_
 
     def _loss_name(self):
         return self.loss
+
+    def _loss_parameter(self):
+        return {"huber": self.huber_epsilon, "quantile": self.quantile}.get(self.loss, 0.0)
 
     def _predictions(self, A):
         return A.ravel() if A.shape[1] == 1 else A

@@ -55,6 +55,9 @@ SCALARS = {
 CURVES = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
 # Windows opens files in text mode unless told otherwise
 O_BINARY = getattr(os, "O_BINARY", 0)
+# constructor parameters added since files of version 1 were first written:
+# absent from a file, they take their defaults, which train as before them
+LATER_PARAMS = ("dropout", "huber_epsilon", "quantile")
 # what zipfile raises on archives it cannot read (json's errors are ValueErrors)
 BROKEN_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError,
               struct.error)
@@ -301,15 +304,17 @@ def _expect(condition, what):
 
 
 def _estimator(metadata):
-    params = dict(metadata["params"])
+    cls = ESTIMATORS[metadata["estimator"]]
+    defaults = cls().get_params()
+    params = {name: defaults[name] for name in LATER_PARAMS if name in defaults}
+    params.update(metadata["params"])
     if isinstance(params.get("class_weight"), list):
         _expect(all(isinstance(p, list) and len(p) == 2 for p in params["class_weight"]),
                 "bad class_weight")
         params["class_weight"] = {key: value for key, value in params["class_weight"]}
     if isinstance(params.get("hidden_layer_sizes"), list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    cls = ESTIMATORS[metadata["estimator"]]
-    _expect(set(params) == set(cls().get_params()), "wrong set of parameters")
+    _expect(set(params) == set(defaults), "wrong set of parameters")
     estimator = cls(**params)
     estimator._validate_params()  # raises InvalidParameterError, a ValueError
     return estimator
