@@ -10,10 +10,10 @@ trains with, times
             layer 1 has no delta_in, as in training)
 with 1 thread and with all threads. Each figure is the median over --repeats
 timings of a loop that runs for at least 20 ms; the three libraries take
-turns within each repeat, with a pause before each turn. Reports GFLOP/s of each library and fcnet divided
-by the faster peer (>= 1 means fcnet is faster). Unless --no-results, writes
-the table, headed with the CPU and its caches, to benchmarks/RESULTS.md, in
-a section of its own per CPU model.
+turns within each repeat, with a pause before each turn. Reports GFLOP/s of
+each library and fcnet divided by the faster peer (>= 1 means fcnet is
+faster). Unless --no-results, writes the table, headed with the CPU and its
+caches, to benchmarks/RESULTS.md, in a section of its own per CPU model.
 
 OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE when it loads; where
 they are set to force an older kernel, this script restarts itself without
