@@ -7,6 +7,7 @@
 #include "gemm.h"
 #include "threads.h"
 
+#define TILE_VECS 2
 #if FCN_PORTABLE_C /* plain C for compilers without GCC's vector extensions */
 #define VEC_BYTES sizeof(real)
 #define TILE_ROWS 4
@@ -40,11 +41,23 @@
 #define ISA_TARGET __attribute__((target("arch=x86-64-v4")))
 #define KERNEL(name) FCN(name##_avx512)
 #include "gemm_kernel.h"
+#undef TILE_VECS
+#undef TILE_ROWS
+#undef KERNEL
+
+/* For products of one vector's width or less (an output layer of 10
+ * classes): 24 x 1 accumulators, twice the multiply-adds per load of AVX2's
+ * tile, whose second vector would be empty. */
+#define TILE_VECS 1
+#define TILE_ROWS 24
+#define KERNEL(name) FCN(name##_avx512_narrow)
+#include "gemm_kernel.h"
 #undef VEC_BYTES
 #undef TILE_ROWS
 #undef ISA_TARGET
 #undef KERNEL
 #endif
+#undef TILE_VECS
 
 /* The kernels of one vector unit. */
 typedef struct {
@@ -61,23 +74,24 @@ typedef struct {
                             const real *B, int64_t i0, int64_t i1, int64_t N, int64_t K);
 } kernels;
 
-#define KERNELS(isa, vec_bytes, tile_rows)                                                     \
-    {tile_rows, (int64_t)(2 * (vec_bytes) / sizeof(real)), FCN(pack_A_##isa),                 \
+#define KERNELS(isa, vec_bytes, tile_rows, tile_vecs)                                          \
+    {tile_rows, (int64_t)((tile_vecs) * (vec_bytes) / sizeof(real)), FCN(pack_A_##isa),       \
      FCN(pack_B_##isa), FCN(tile_packed_##isa), FCN(tile_in_place_##isa),            \
      FCN(matmul_unpacked_##isa)}
 
 #if FCN_PORTABLE_C
-static const kernels baseline = KERNELS(baseline, sizeof(real), 4);
+static const kernels baseline = KERNELS(baseline, sizeof(real), 4, 2);
 #else
-static const kernels baseline = KERNELS(baseline, 16, 6);
+static const kernels baseline = KERNELS(baseline, 16, 6, 2);
 #endif
 #ifdef FCN_X86_DISPATCH
-static const kernels avx2 = KERNELS(avx2, 32, 6);
-static const kernels avx512 = KERNELS(avx512, 64, 12);
+static const kernels avx2 = KERNELS(avx2, 32, 6, 2);
+static const kernels avx512 = KERNELS(avx512, 64, 12, 2);
+static const kernels avx512_narrow = KERNELS(avx512_narrow, 64, 24, 1);
 #endif
 
 _Static_assert(2 * 64 / sizeof(real) <= FCN_PANEL_MAX, "packs are sized for the widest panel");
-_Static_assert(12 <= FCN_TILE_ROWS_MAX, "packs are sized for the tallest tile");
+_Static_assert(24 <= FCN_TILE_ROWS_MAX, "packs are sized for the tallest tile");
 
 static int forced_kernels = FCN_GEMM_AUTO;
 
@@ -94,17 +108,19 @@ int FCN(fcn_gemm_force_kernels)(int which)
     return 0;
 }
 
-/* The CPU's widest vectors, or narrower ones when N is too small to fill a
- * tile of them: N alone decides, so every product of one shape on one CPU
- * rounds the same way. */
+/* The CPU's widest vectors, in the tile that N fills best; the baseline's
+ * when N fills no more than its tile. N alone decides, so every product of
+ * one shape on one CPU rounds the same way; the AVX2 and AVX-512 tiles,
+ * fused multiply-adds in the same order, round alike (tests/test_products.py). */
 static const kernels *kernels_for(int64_t N)
 {
 #ifdef FCN_X86_DISPATCH
-    if (forced_kernels == FCN_GEMM_AVX512) return &avx512;
+    const kernels *avx512_for_N = N <= avx512_narrow.tile_cols ? &avx512_narrow : &avx512;
+    if (forced_kernels == FCN_GEMM_AVX512) return avx512_for_N;
     if (forced_kernels == FCN_GEMM_AVX2) return &avx2;
     if (forced_kernels == FCN_GEMM_BASELINE) return &baseline;
     __builtin_cpu_init();
-    if (N > avx2.tile_cols && __builtin_cpu_supports("x86-64-v4")) return &avx512;
+    if (N > baseline.tile_cols && __builtin_cpu_supports("x86-64-v4")) return avx512_for_N;
     if (N > baseline.tile_cols && __builtin_cpu_supports("x86-64-v3")) return &avx2;
 #else
     (void)N;

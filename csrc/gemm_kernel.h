@@ -1,7 +1,8 @@
-/* The GEMM kernels of one vector unit, included by gemm.c once per unit with
- * KERNEL(name) (a name suffix), ISA_TARGET (a function attribute), VEC_BYTES
- * and TILE_ROWS defined. A micro-tile is TILE_ROWS rows of C by two vectors
- * of columns; GCC/Clang vector types keep its accumulators in registers.
+/* The GEMM kernels of one vector unit, included by gemm.c once per unit and
+ * tile shape with KERNEL(name) (a name suffix), ISA_TARGET (a function
+ * attribute), VEC_BYTES, TILE_ROWS and TILE_VECS defined. A micro-tile is
+ * TILE_ROWS rows of C by TILE_VECS vectors of columns; GCC/Clang vector types
+ * keep its accumulators in registers.
  * With FCN_PORTABLE_C, VEC_BYTES is sizeof(real) and a "vector" is one real:
  * the same code in plain C.
  *
@@ -10,13 +11,25 @@
  * TILE_ROWS consecutive reals (zero past M). The micro-kernel then reads both
  * operands sequentially, whatever the strides of the matrices they came from. */
 
+/* Every loop over a tile's rows unrolled, so that acc stays in registers
+ * (GCC peels at most 16 iterations on its own). */
+#ifndef TILE_UNROLL
+#if defined(__clang__)
+#define TILE_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define TILE_UNROLL _Pragma("GCC unroll 32")
+#else
+#define TILE_UNROLL
+#endif
+#endif
+
 #if FCN_PORTABLE_C
 typedef real KERNEL(vec);
 #else
 typedef real KERNEL(vec) __attribute__((vector_size(VEC_BYTES), aligned(sizeof(real))));
 #endif
 #define LANES ((int64_t)(VEC_BYTES / sizeof(real)))
-#define TILE_COLS (2 * LANES)
+#define TILE_COLS (TILE_VECS * LANES)
 
 /* Panels [first, end) of block rows k0 .. k0+kc-1 of B(k, n) = B[k*b_row + n*b_col]. */
 ISA_TARGET static void KERNEL(pack_B)(real *restrict pack, const real *restrict B,
@@ -71,45 +84,40 @@ KERNEL(tile)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols,
              const real *restrict A, int64_t a_row, int64_t a_col,
              const real *restrict B_panel, int64_t kc, int accumulate)
 {
-    KERNEL(vec) acc[TILE_ROWS][2];
+    KERNEL(vec) acc[TILE_ROWS][TILE_VECS];
     const int full = rows == TILE_ROWS && cols == TILE_COLS;
     real spill[TILE_ROWS * TILE_COLS];
-    if (!accumulate) {
-        for (int r = 0; r < TILE_ROWS; r++) acc[r][0] = acc[r][1] = (KERNEL(vec)){0};
-    } else if (full) {
-        for (int r = 0; r < TILE_ROWS; r++) {
-            acc[r][0] = *(const KERNEL(vec) *)(C + r * ldc);
-            acc[r][1] = *(const KERNEL(vec) *)(C + r * ldc + LANES);
-        }
-    } else {
+    const real *from = C; /* where the tile's current values are read */
+    int64_t from_stride = ldc;
+    if (accumulate && !full) {
         for (int64_t idx = 0; idx < TILE_ROWS * TILE_COLS; idx++) spill[idx] = 0;
         for (int64_t r = 0; r < rows; r++)
             for (int64_t c = 0; c < cols; c++) spill[r * TILE_COLS + c] = C[r * ldc + c];
-        for (int r = 0; r < TILE_ROWS; r++) {
-            acc[r][0] = *(const KERNEL(vec) *)(spill + r * TILE_COLS);
-            acc[r][1] = *(const KERNEL(vec) *)(spill + r * TILE_COLS + LANES);
-        }
+        from = spill;
+        from_stride = TILE_COLS;
     }
+    TILE_UNROLL
+    for (int r = 0; r < TILE_ROWS; r++)
+        for (int v = 0; v < TILE_VECS; v++)
+            acc[r][v] = accumulate ? *(const KERNEL(vec) *)(from + r * from_stride + v * LANES)
+                                   : (KERNEL(vec)){0};
     for (int64_t k = 0; k < kc; k++) {
-        const KERNEL(vec) b0 = *(const KERNEL(vec) *)(B_panel + k * TILE_COLS);
-        const KERNEL(vec) b1 = *(const KERNEL(vec) *)(B_panel + k * TILE_COLS + LANES);
+        KERNEL(vec) b[TILE_VECS];
+        for (int v = 0; v < TILE_VECS; v++)
+            b[v] = *(const KERNEL(vec) *)(B_panel + k * TILE_COLS + v * LANES);
+        TILE_UNROLL
         for (int r = 0; r < TILE_ROWS; r++) {
             const real a = A[r * a_row + k * a_col];
-            acc[r][0] += a * b0;
-            acc[r][1] += a * b1;
+            for (int v = 0; v < TILE_VECS; v++) acc[r][v] += a * b[v];
         }
     }
-    if (full) {
-        for (int r = 0; r < TILE_ROWS; r++) {
-            *(KERNEL(vec) *)(C + r * ldc) = acc[r][0];
-            *(KERNEL(vec) *)(C + r * ldc + LANES) = acc[r][1];
-        }
-        return;
-    }
-    for (int r = 0; r < TILE_ROWS; r++) {
-        *(KERNEL(vec) *)(spill + r * TILE_COLS) = acc[r][0];
-        *(KERNEL(vec) *)(spill + r * TILE_COLS + LANES) = acc[r][1];
-    }
+    real *to = full ? C : spill; /* where the tile's new values go */
+    const int64_t to_stride = full ? ldc : TILE_COLS;
+    TILE_UNROLL
+    for (int r = 0; r < TILE_ROWS; r++)
+        for (int v = 0; v < TILE_VECS; v++)
+            *(KERNEL(vec) *)(to + r * to_stride + v * LANES) = acc[r][v];
+    if (full) return;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) C[r * ldc + c] = spill[r * TILE_COLS + c];
 }

@@ -17,7 +17,7 @@
 /* Widest B panel and tallest A panel of any GEMM kernel, and the deepest K
  * block (gemm.c): packs are sized with them. */
 #define FCN_PANEL_MAX 32
-#define FCN_TILE_ROWS_MAX 12
+#define FCN_TILE_ROWS_MAX 24
 #define FCN_BLOCK_DEPTH_MAX 512
 
 /* Size arithmetic, checked: -1 stands for a size that is negative or does

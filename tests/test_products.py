@@ -20,9 +20,10 @@ KERNELS = [name for name in ("baseline", "avx2", "avx512") if _core.force_gemm_k
 _core.force_gemm_kernels("auto")
 
 # rows, fan_in, fan_out: few rows; one output; K over several blocks with
-# remainders in M and N; rows of 4 KiB in float32 (packed A); the team's size
+# remainders in M and N; rows of 4 KiB in float32 (packed A); the team's
+# size; outputs of one AVX-512 vector or less (its narrow tile)
 SHAPES = [(2, 37, 19), (3, 5, 1), (61, 700, 1), (45, 600, 41), (29, 1024, 70),
-          (26, 512, 35), (203, 130, 77), (300, 64, 100)]
+          (26, 512, 35), (203, 130, 77), (300, 64, 100), (57, 23, 12), (33, 7, 6)]
 
 
 @pytest.fixture
