@@ -6,7 +6,8 @@ The format (version 1) is a ZIP archive whose members are stored, not
 compressed (no member can expand beyond the file's own size):
 
 - ``fcnet.json``: UTF-8 JSON, at most 1 MiB: ``{"format": "fcnet-model",
-  "version": 1, "estimator": "FCNetClassifier" | "FCNetRegressor",
+  "version": 1, "estimator": "FCNetClassifier" | "FCNetRegressor" | "MLPClassifier"
+  | "MLPRegressor",
   "params": {constructor parameters}, "fitted": {scalar fitted attributes and
   lists of floats}, "arrays": {name: {"dtype": ..., "shape": [...]}}}``.
 - ``<name>.npy`` for each entry of ``arrays``, in NumPy's .npy format:
@@ -32,13 +33,14 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
 from fcnet import _network
-from fcnet._estimators import FCNetClassifier, FCNetRegressor
+from fcnet._estimators import FCNetClassifier, FCNetRegressor, MLPClassifier, MLPRegressor
 from fcnet._optimizers import StochasticOptimizer
 
 FORMAT, VERSION = "fcnet-model", 1
 METADATA = "fcnet.json"
 MAX_METADATA_BYTES = 1 << 20
-ESTIMATORS = {"FCNetClassifier": FCNetClassifier, "FCNetRegressor": FCNetRegressor}
+ESTIMATORS = {"FCNetClassifier": FCNetClassifier, "FCNetRegressor": FCNetRegressor,
+              "MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
 PARAM_DTYPES = ("<f4", "<f8")
 # fitted attributes kept as JSON: name -> accepted Python types
 SCALARS = {
@@ -58,8 +60,9 @@ def save(estimator: "FCNetClassifier | FCNetRegressor",
     """Write a fitted FCNetClassifier or FCNetRegressor to file (a path or a
     binary file object) in fcnet's model format."""
     name = type(estimator).__name__
-    if name not in ESTIMATORS:
-        raise TypeError(f"fcnet.save writes FCNetClassifier and FCNetRegressor, not {name}.")
+    if ESTIMATORS.get(name) is not type(estimator):  # scikit-learn's MLPClassifier is not
+        raise TypeError(f"fcnet.save writes fcnet's estimators ({', '.join(ESTIMATORS)}), "
+                        f"not {name}.")
     check_is_fitted(estimator)
     arrays = {}
     for i, (coef, intercept) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
