@@ -189,7 +189,8 @@ def estimator_doc(kind, name):
         deviations, examples = _REGRESSOR_DEVIATIONS, _REGRESSOR_EXAMPLES
     see_also = (f"{other_name} : The same estimator under "
                 f"{'scikit-learn' if other_name == sklearn_name else 'fcnet'}'s name.\n"
-                f"sklearn.neural_network.{sklearn_name} : scikit-learn's estimator.\n")
+                f"sklearn.neural_network.{sklearn_name} : The scikit-learn estimator it "
+                "replaces.\n")
     return "\n".join([
         summary, drop_in, deviations,
         _section("Parameters", parameters), _section("Attributes", attributes),

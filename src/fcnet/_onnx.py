@@ -55,7 +55,7 @@ def to_onnx(estimator, X_sample: ArrayLike, **options: Any) -> Any:
 
     See Also
     --------
-    fcnet.save : fcnet's own model file, which keeps the optimizer state too.
+    fcnet.save : Save in fcnet's own format, which keeps the optimizer state too.
 
     Examples
     --------
@@ -67,8 +67,8 @@ def to_onnx(estimator, X_sample: ArrayLike, **options: Any) -> Any:
     >>> clf = FCNetClassifier(solver="lbfgs", random_state=0).fit(X, y)
     >>> session = onnxruntime.InferenceSession(to_onnx(clf, X[:1]).SerializeToString())
     >>> labels, probabilities = session.run(None, {"X": X[:3]})
-    >>> labels
-    array([0, 0, 0])
+    >>> labels.tolist()
+    [0, 0, 0]
     >>> bool(np.allclose(probabilities, clf.predict_proba(X[:3])))
     True
     """
