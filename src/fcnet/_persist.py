@@ -62,7 +62,11 @@ def save(estimator: "FCNetClassifier | FCNetRegressor",
     The file holds the weights, the fitted attributes, the optimizer state
     (so that ``partial_fit`` continues where it stopped) and plain metadata;
     :func:`fcnet.load` reads it without pickle. The format is specified in
-    this module's docstring.
+    this module's docstring. A path is written atomically: the model goes
+    to a new file beside it, which replaces the path only once it is
+    complete and on disk, so that an error, Ctrl-C or a full disk leaves a
+    file already there as it was. Parameters held as numpy scalars are
+    written as Python's bool, int, float and str.
 
     Parameters
     ----------
@@ -187,7 +191,12 @@ def load(file: "str | os.PathLike[str] | BinaryIO") -> "FCNetClassifier | FCNetR
     Raises
     ------
     ValueError
-        For anything that is not a well-formed fcnet model file.
+        For anything that is not a well-formed fcnet model file (a directory
+        included), with memory bounded by the file's size.
+    TypeError
+        For a file argument of another type.
+    OSError
+        As open() raises it, for a path that cannot be opened.
 
     See Also
     --------
