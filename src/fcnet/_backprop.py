@@ -1,6 +1,8 @@
 """The learner's view: one batch through a fitted estimator's network, in the
 course's notation, computed by the C kernels that train it."""
 
+from __future__ import annotations  # help() shows ArrayLike, not its expansion
+
 from dataclasses import dataclass
 
 import numpy as np

@@ -5,6 +5,8 @@ An fcnet network computes exactly what scikit-learn's MLP computes from the
 same weights, so it is handed to skl2onnx's MLP converter as the equivalent
 scikit-learn estimator."""
 
+from __future__ import annotations  # help() shows ArrayLike, not its expansion
+
 from typing import Any
 
 import numpy as np
