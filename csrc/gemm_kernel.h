@@ -14,7 +14,9 @@
 /* Every loop over a tile's rows unrolled, so that acc stays in registers
  * (GCC peels at most 16 iterations on its own). */
 #ifndef TILE_UNROLL
-#if defined(__clang__)
+#if FCN_PORTABLE_C
+#define TILE_UNROLL
+#elif defined(__clang__)
 #define TILE_UNROLL _Pragma("unroll")
 #elif defined(__GNUC__)
 #define TILE_UNROLL _Pragma("GCC unroll 32")
@@ -25,8 +27,10 @@
 
 #if FCN_PORTABLE_C
 typedef real KERNEL(vec);
+#define ALWAYS_INLINE
 #else
 typedef real KERNEL(vec) __attribute__((vector_size(VEC_BYTES), aligned(sizeof(real))));
+#define ALWAYS_INLINE __attribute__((always_inline))
 #endif
 #define LANES ((int64_t)(VEC_BYTES / sizeof(real)))
 #define TILE_COLS (TILE_VECS * LANES)
@@ -79,7 +83,7 @@ ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict 
  * blocks too: the result does not depend on the blocking or on the thread
  * that computes the tile. Inlined into the two kernels below, so that the
  * packed one's strides are constants. */
-ISA_TARGET static inline __attribute__((always_inline)) void
+ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(tile)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols,
              const real *restrict A, int64_t a_row, int64_t a_col,
              const real *restrict B_panel, int64_t kc, int accumulate)

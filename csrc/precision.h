@@ -23,9 +23,16 @@
 
 typedef FCN_REAL real;
 
+/* FCN_PORTABLE_C=1 builds the core in plain C for compilers without GCC and
+ * Clang's extensions: no vector types, no target attributes or clones, no
+ * run-time x86 dispatch, no builtins. CMake's option FCN_PORTABLE_C sets it. */
+#ifndef FCN_PORTABLE_C
+#define FCN_PORTABLE_C 0
+#endif
+
 /* Elementwise loops compiled for AVX-512, AVX2 and the baseline, chosen when
  * the library loads, where the platform resolves ifuncs. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#if !FCN_PORTABLE_C && defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
 #define FCN_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define FCN_VECTOR_CLONES

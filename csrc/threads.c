@@ -34,9 +34,9 @@ int fcn_threads_for(int64_t work, int64_t min_work)
 
 static inline void cpu_relax(void)
 {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#if !FCN_PORTABLE_C && defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
     __builtin_ia32_pause();
-#elif defined(__GNUC__) && defined(__aarch64__)
+#elif !FCN_PORTABLE_C && defined(__GNUC__) && defined(__aarch64__)
     __asm__ volatile("yield");
 #endif
 }
@@ -59,8 +59,8 @@ static struct {
     _Atomic int helpers; /* workers 0 .. helpers-1 take part in this loop */
     _Atomic(fcn_task) task;
     _Atomic(void *) context;
-} team = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          PTHREAD_COND_INITIALIZER};
+} team = {.busy = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
+          .posted = PTHREAD_COND_INITIALIZER, .finished = PTHREAD_COND_INITIALIZER};
 
 /* Take and run tasks of loop `generation` until none are left. */
 static void take_tasks(uint32_t generation)

@@ -132,12 +132,14 @@ double FCN(fcn_forward_backward)(real *grads, real *workspace, const real *param
 static inline void gather_row(real *dst, const real *src, const int64_t *order, int64_t rows,
                               int64_t cols, int64_t i)
 {
-#if defined(__GNUC__)
+#if !FCN_PORTABLE_C && defined(__GNUC__)
     if (i + PREFETCH_ROWS < rows) {
         const char *ahead = (const char *)(src + order[i + PREFETCH_ROWS] * cols);
         for (size_t byte = 0; byte < (size_t)cols * sizeof(real); byte += 64)
             __builtin_prefetch(ahead + byte);
     }
+#else
+    (void)rows; /* only the prefetch needs it */
 #endif
     memcpy(dst + i * cols, src + order[i] * cols, (size_t)cols * sizeof(real));
 }

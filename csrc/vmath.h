@@ -91,7 +91,9 @@ static inline real reduce(real x, real_bits *n_bits)
 static inline real expm1_reduced(real r)
 {
     real series = INVERSE_FACTORIAL[TAYLOR_TERMS];
+#if !FCN_PORTABLE_C
 #pragma GCC unroll 16
+#endif
     for (int k = TAYLOR_TERMS - 1; k >= 1; k--) series = series * r + INVERSE_FACTORIAL[k];
     return series * r;
 }

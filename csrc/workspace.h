@@ -26,7 +26,7 @@ static inline int64_t fcn_size_add(int64_t a, int64_t b)
 {
     int64_t sum;
     if (a < 0 || b < 0) return -1;
-#if defined(__GNUC__)
+#if !FCN_PORTABLE_C && defined(__GNUC__)
     if (__builtin_add_overflow(a, b, &sum)) return -1;
 #else
     if (a > INT64_MAX - b) return -1;
@@ -39,7 +39,7 @@ static inline int64_t fcn_size_mul(int64_t a, int64_t b)
 {
     int64_t product;
     if (a < 0 || b < 0) return -1;
-#if defined(__GNUC__)
+#if !FCN_PORTABLE_C && defined(__GNUC__)
     if (__builtin_mul_overflow(a, b, &product)) return -1;
 #else
     if (a != 0 && b > INT64_MAX / a) return -1;

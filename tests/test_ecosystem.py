@@ -1,5 +1,5 @@
 """fcnet among its neighbours: threads under joblib, scikit-learn's callbacks
-and Display style, Dask, ONNX, pandas and the HTML repr."""
+and Display style, Dask, pandas and the HTML repr."""
 
 import os
 import subprocess
@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -136,30 +136,6 @@ def test_dask_ml_incremental_trains_through_partial_fit(iris):
         by_hand.partial_fit(X[start:start + 50], y[start:start + 50], classes=[0, 1, 2])
     for mine, reference in zip(incremental.estimator_.coefs_, by_hand.coefs_):
         assert_array_equal(mine, reference)
-
-
-@pytest.mark.parametrize("kind", ["classifier", "regressor"])
-def test_onnx_runtime_predicts_what_fcnet_predicts(iris, kind):
-    import onnxruntime
-
-    X, y = iris
-    X = X.astype(np.float32)
-    if kind == "classifier":
-        model = quiet_fit(FCNetClassifier(max_iter=50, random_state=0), X, y)
-        onnx_model = fcnet.to_onnx(model, X[:1], options={"zipmap": False})
-    else:
-        X, y = make_regression(n_samples=100, n_features=5, n_targets=2, random_state=0)
-        X = X.astype(np.float32)
-        model = quiet_fit(FCNetRegressor(max_iter=30, random_state=0), X, y / 100)
-        onnx_model = fcnet.to_onnx(model, X[:1])
-    session = onnxruntime.InferenceSession(onnx_model.SerializeToString(),
-                                           providers=["CPUExecutionProvider"])
-    outputs = session.run(None, {session.get_inputs()[0].name: X})
-    if kind == "classifier":
-        assert_array_equal(outputs[0], model.predict(X))
-        assert_allclose(outputs[1], model.predict_proba(X), rtol=1e-5, atol=1e-7)
-    else:
-        assert_allclose(outputs[0], model.predict(X), rtol=1e-5, atol=1e-6)
 
 
 def test_pandas_feature_names_and_html_repr(iris):

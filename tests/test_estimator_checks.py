@@ -1,9 +1,10 @@
-"""scikit-learn's own estimator checks, all of them, on both estimators, and
-on the losses and dropout fcnet adds."""
+"""scikit-learn's own estimator checks, all of them, on both estimators under
+fcnet's names and under scikit-learn's, and on the losses and dropout fcnet
+adds."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fcnet import FCNetClassifier, FCNetRegressor
+from fcnet import FCNetClassifier, FCNetRegressor, MLPClassifier, MLPRegressor
 
 
 def expected_failed_checks(estimator):
@@ -19,6 +20,8 @@ def expected_failed_checks(estimator):
 @parametrize_with_checks([
     FCNetClassifier(),
     FCNetRegressor(),
+    MLPClassifier(),
+    MLPRegressor(),
     FCNetRegressor(loss="absolute_error"),
     FCNetRegressor(loss="huber", huber_epsilon=1.0),
     FCNetRegressor(loss="quantile", quantile=0.3),

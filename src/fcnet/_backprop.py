@@ -1,6 +1,8 @@
 """The learner's view: one batch through a fitted estimator's network, in the
 course's notation, computed by the C kernels that train it."""
 
+from __future__ import annotations  # help() shows ArrayLike, not its expansion
+
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -17,12 +19,14 @@ from fcnet import _core, _network
 class BackpropResult:
     """One forward and backward pass of a batch at an estimator's current weights.
 
-    Lists are indexed by layer, l = 0 .. L with L = ``n_layers_ - 1``, as in
-    the course: ``A[0]`` is the batch X; ``Z[0]``, ``delta[0]``, ``dW[0]``
-    and ``db[0]`` are None. ``W[l]`` is ``coefs_[l - 1]``, of shape (fan_in,
-    fan_out), and ``b[l]`` is ``intercepts_[l - 1]``.
+    :func:`fcnet.backprop` makes it; each parameter is also an attribute of
+    the same name. Lists are indexed by layer, l = 0 .. L with L =
+    ``n_layers_ - 1``, as in the course: ``A[0]`` is the batch X; ``Z[0]``,
+    ``delta[0]``, ``dW[0]`` and ``db[0]`` are None. ``W[l]`` is
+    ``coefs_[l - 1]``, of shape (fan_in, fan_out), and ``b[l]`` is
+    ``intercepts_[l - 1]``.
 
-    Attributes
+    Parameters
     ----------
     loss : float
         The estimator's loss on the batch, L2 term included.
@@ -47,9 +51,25 @@ class BackpropResult:
         l = 1 .. L-1: 0 for a dropped unit, ``1 / (1 - dropout)`` for a kept
         one. None for the other layers, and everywhere without dropout.
 
+    See Also
+    --------
+    fcnet.backprop : Compute it for a batch.
+
+    Notes
+    -----
     With the squared error and several outputs, ``delta[L]`` is divided by
     n_outputs so that dW and db are the gradient of the reported loss (which
     averages over outputs); scikit-learn's stochastic steps omit that factor.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from fcnet import FCNetClassifier, backprop
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = FCNetClassifier(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0)
+    >>> result = backprop(clf.fit(X, y), X[:8], y[:8])
+    >>> [None if a is None else a.shape for a in result.delta]
+    [None, (8, 5), (8, 3)]
     """
 
     loss: float
@@ -115,14 +135,20 @@ def backprop(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | N
              dropout_seed: int | None = None) -> BackpropResult:
     """Z, A, delta and the gradients of every layer for one batch.
 
+    Computed by the C kernels that train the estimator, at its current
+    weights, and returned in the course's notation: the learner's view of
+    what one training step computes.
+
     Parameters
     ----------
-    estimator : fitted FCNetClassifier or FCNetRegressor
+    estimator : fitted FCNetClassifier, FCNetRegressor, MLPClassifier or MLPRegressor
+        The network, at its current weights.
     X : array-like of shape (n_samples, n_features)
         The batch (a sparse one is densified).
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Its targets: class labels, or values.
     sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows; None weighs each row 1.
     dropout_seed : int >= 0 or None, default=None
         None: the pass without dropout. An int: the pass with the
         estimator's dropout, under the masks this seed draws (the same seed,
@@ -131,6 +157,21 @@ def backprop(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | N
     Returns
     -------
     BackpropResult
+        The loss and the per-layer ``Z``, ``A``, ``delta``, ``dW`` and ``db``.
+
+    See Also
+    --------
+    fcnet.check_gradients : Compare these gradients with finite differences.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from fcnet import FCNetClassifier, backprop
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = FCNetClassifier(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0)
+    >>> result = backprop(clf.fit(X, y), X[:8], y[:8])
+    >>> result.dW[1].shape, result.db[2].shape
+    ((4, 5), (3,))
     """
     batch = _prepare(estimator, X, y, sample_weight, dropout_seed)
     units, rows = list(batch.net.units), len(batch.X)
@@ -161,20 +202,50 @@ def backprop(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | N
 def check_gradients(estimator, X: ArrayLike, y: ArrayLike,
                     sample_weight: ArrayLike | None = None, step: float = 1e-3,
                     dropout_seed: int | None = None) -> float:
-    """Largest relative error between backprop's dW and db and central
-    differences of the loss, over every weight and bias.
+    """Largest relative error of backprop's gradient against finite differences.
 
-    Four loss evaluations per parameter (Richardson extrapolation of central
-    differences at step and step / 2): meant for small networks. Relu's kink
-    makes the derivative undefined where a Z is within a step of 0, as do
-    the absolute error's and quantile loss's where an output is within a
-    step of its target. With ``dropout_seed`` (see :func:`backprop`), every
-    evaluation uses the same masks.
+    Compares dW and db of :func:`fcnet.backprop` with central differences
+    of the loss, over every weight and bias: four loss evaluations per
+    parameter (Richardson extrapolation of central differences at step and
+    step / 2), meant for small networks. Relu's kink makes the derivative
+    undefined where a Z is within a step of 0, as do the absolute error's and
+    quantile loss's where an output is within a step of its target.
+
+    Parameters
+    ----------
+    estimator : fitted FCNetClassifier, FCNetRegressor, MLPClassifier or MLPRegressor
+        The network, at its current weights.
+    X : array-like of shape (n_samples, n_features)
+        The batch.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Its targets: class labels, or values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows; None weighs each row 1.
+    step : float, default=1e-3
+        The finite differences' step.
+    dropout_seed : int >= 0 or None, default=None
+        As in :func:`backprop`: with a seed, every evaluation uses the same
+        dropout masks.
 
     Returns
     -------
     float
-        max over parameters of |numeric - analytic| / max(|numeric|, |analytic|, 1e-8)
+        The maximum over parameters of ``|numeric - analytic| /
+        max(|numeric|, |analytic|, 1e-8)``.
+
+    See Also
+    --------
+    fcnet.backprop : The gradient being checked, layer by layer.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from fcnet import FCNetClassifier, check_gradients
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = FCNetClassifier(hidden_layer_sizes=(4,), activation="tanh", solver="lbfgs",
+    ...                       max_iter=20, random_state=0).fit(X, y)
+    >>> check_gradients(clf, X[:10], y[:10]) < 1e-6
+    True
     """
     batch = _prepare(estimator, X, y, sample_weight, dropout_seed)
     grads, workspace = np.empty_like(batch.params), batch.workspace()

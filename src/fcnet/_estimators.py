@@ -9,6 +9,8 @@ epoch. lbfgs hands scipy a function whose loss and gradient come from one C
 call over the whole training set.
 """
 
+from __future__ import annotations  # help() shows ArrayLike, not its expansion
+
 import math
 import warnings
 import weakref
@@ -35,6 +37,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from fcnet import _core, _network
 from fcnet._callbacks import NO_CONTEXT, CallbackSupportMixin, fit_context, with_callbacks
+from fcnet._docstrings import estimator_doc
 from fcnet._optimizers import StochasticOptimizer
 
 # Rows passed forward at once by predict: bounds its workspace.
@@ -523,114 +526,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
 
 
 class FCNetClassifier(ClassifierMixin, _BaseFCNet):
-    """Multi-layer perceptron classifier trained by fcnet's C core.
-
-    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
-    same parameters, defaults, fitted attributes and methods; see its
-    documentation for each parameter. For one ``random_state`` it draws the
-    same initial weights and the same minibatches, so it trains the same
-    network up to rounding. Beyond scikit-learn: ``class_weight``,
-    ``dropout`` and ``validation_loss_curve_``.
-
-    The deliberate deviations from scikit-learn: lbfgs on float32 input
-    trains in float32 (scikit-learn's turns coefs_ into float64), and
-    ``partial_fit`` is absent for lbfgs in both estimators (scikit-learn's
-    MLPRegressor keeps it).
-
-    Parameters
-    ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        The ith element is the number of neurons in the ith hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden layers.
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        The solver for weight optimization.
-    alpha : float, default=0.0001
-        Strength of the L2 regularization term, divided by the batch size.
-    batch_size : int or 'auto', default='auto'
-        Minibatch size; 'auto' is ``min(200, n_samples)``.
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning rate schedule of sgd.
-    learning_rate_init : float, default=0.001
-        The initial learning rate.
-    power_t : float, default=0.5
-        Exponent of the 'invscaling' schedule.
-    max_iter : int, default=200
-        Maximum number of epochs.
-    shuffle : bool, default=True
-        Whether to shuffle samples in each epoch.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation and the shuffling.
-    tol : float, default=1e-4
-        Tolerance for the training loss improvement that stops training.
-    verbose : bool, default=False
-        Whether to print the loss of each epoch.
-    warm_start : bool, default=False
-        Reuse the previous solution as initialisation.
-    momentum : float, default=0.9
-        Momentum of sgd.
-    nesterovs_momentum : bool, default=True
-        Whether sgd uses Nesterov's momentum.
-    early_stopping : bool, default=False
-        Stop when a held-out validation score stops improving.
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Decay rates of adam's moment estimates.
-    epsilon : float, default=1e-8
-        Numerical stability term of adam.
-    n_iter_no_change : int, default=10
-        Epochs without a tol improvement before stopping.
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of lbfgs.
-    class_weight : dict, 'balanced' or None, default=None
-        Weights of the classes, multiplied into the sample weights: a dict
-        {class: weight}, or 'balanced' for n_samples / (n_classes *
-        count(class)). Not in scikit-learn's MLPClassifier.
-    dropout : float in [0, 1), default=0.0
-        Rate of inverted dropout on the hidden layers while training with sgd
-        or adam: each epoch and minibatch, each hidden unit of each row is
-        zeroed with this probability and the others scaled by 1 / (1 -
-        dropout); predictions use every unit. The masks come from
-        random_state and do not depend on the thread count. Not in
-        scikit-learn's MLPClassifier.
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
-    loss_ : float
-        The loss of the last epoch (with lbfgs: at the solution).
-    best_loss_ : float or None
-        The smallest epoch loss reached; None with early stopping.
-    loss_curve_ : list of shape (n_iter_,)
-        The loss of each epoch (sgd and adam).
-    validation_scores_ : list of shape (n_iter_,) or None
-        The score on the validation split after each epoch, with early stopping.
-    best_validation_score_ : float or None
-        The best of validation_scores_, with early stopping.
-    validation_loss_curve_ : list of shape (n_iter_,) or None
-        The loss (without the L2 term) on the validation split after each
-        epoch, with early stopping. Not in scikit-learn.
-    t_ : int
-        Number of training samples seen.
-    coefs_ : list of shape (n_layers - 1,)
-        Weight matrices, coefs_[i] of shape (fan_in, fan_out).
-    intercepts_ : list of shape (n_layers - 1,)
-        Bias vectors, intercepts_[i] of shape (fan_out,).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
-    n_iter_ : int
-        Number of epochs run.
-    n_layers_ : int
-        Number of layers, input and output included.
-    n_outputs_ : int
-        Number of outputs.
-    out_activation_ : str
-        Name of the output activation function.
-    """
+    __doc__ = estimator_doc("classifier", "FCNetClassifier")
 
     _parameter_constraints: dict = {
         **_BaseFCNet._parameter_constraints,
@@ -825,50 +721,7 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
 
 
 class FCNetRegressor(RegressorMixin, _BaseFCNet):
-    """Multi-layer perceptron regressor trained by fcnet's C core.
-
-    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
-    same parameters (``loss`` first), defaults, fitted attributes and
-    methods; see :class:`FCNetClassifier` and scikit-learn's documentation
-    for each parameter, and for the deliberate deviations. One more: with
-    lbfgs and several outputs, the gradient is that of the reported loss,
-    the squared error averaged over outputs; scikit-learn's is n_outputs
-    times too large (its issue #8349). The stochastic solvers keep
-    scikit-learn's steps. Beyond scikit-learn: the absolute error, Huber
-    and quantile losses, and ``dropout``.
-
-    Parameters
-    ----------
-    loss : {'squared_error', 'poisson', 'absolute_error', 'huber', 'quantile'}, \
-default='squared_error'
-        The loss function to minimise: half the squared error, or half the
-        Poisson deviance with an exp output (y >= 0); beyond scikit-learn's
-        MLPRegressor, the absolute error, Huber's loss (quadratic up to
-        ``huber_epsilon``, linear beyond) and the pinball loss of
-        ``quantile``, each averaged over samples and outputs as
-        scikit-learn's ``sklearn._loss`` defines it.
-    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, \
-learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, \
-warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction, \
-beta_1, beta_2, epsilon, n_iter_no_change, max_fun, dropout
-        As in :class:`FCNetClassifier`.
-    huber_epsilon : float > 0, default=0.1
-        With ``loss='huber'``: the absolute residual where the loss turns
-        from quadratic to linear, in units of y. What
-        :class:`~sklearn.linear_model.SGDRegressor` calls ``epsilon``; here
-        ``epsilon`` stays Adam's constant, as in MLPRegressor.
-    quantile : float in (0, 1), default=0.5
-        With ``loss='quantile'``: the quantile to predict (0.5: the
-        median), as in
-        :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
-
-    Attributes
-    ----------
-    loss_, best_loss_, loss_curve_, validation_scores_, best_validation_score_, \
-validation_loss_curve_, t_, coefs_, intercepts_, n_features_in_, feature_names_in_, \
-n_iter_, n_layers_, n_outputs_, out_activation_
-        As in :class:`FCNetClassifier`.
-    """
+    __doc__ = estimator_doc("regressor", "FCNetRegressor")
 
     _parameter_constraints: dict = {
         **_BaseFCNet._parameter_constraints,
@@ -975,3 +828,14 @@ n_iter_, n_layers_, n_outputs_, out_activation_
         """
         return self._predictions(self._forward(X))
 
+
+# scikit-learn's class names for the same estimators: with them, pipeline step
+# names, reprs and get_params keys are scikit-learn's (see README, "Drop-in").
+
+
+class MLPClassifier(FCNetClassifier):
+    __doc__ = estimator_doc("classifier", "MLPClassifier")
+
+
+class MLPRegressor(FCNetRegressor):
+    __doc__ = estimator_doc("regressor", "MLPRegressor")

@@ -6,7 +6,8 @@ The format (version 1) is a ZIP archive whose members are stored, not
 compressed (no member can expand beyond the file's own size):
 
 - ``fcnet.json``: UTF-8 JSON, at most 1 MiB: ``{"format": "fcnet-model",
-  "version": 1, "estimator": "FCNetClassifier" | "FCNetRegressor",
+  "version": 1, "estimator": "FCNetClassifier" | "FCNetRegressor" | "MLPClassifier"
+  | "MLPRegressor",
   "params": {constructor parameters}, "fitted": {scalar fitted attributes and
   lists of floats}, "arrays": {name: {"dtype": ..., "shape": [...]}}}``.
 - ``<name>.npy`` for each entry of ``arrays``, in NumPy's .npy format:
@@ -37,13 +38,14 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
 from fcnet import _network
-from fcnet._estimators import FCNetClassifier, FCNetRegressor
+from fcnet._estimators import FCNetClassifier, FCNetRegressor, MLPClassifier, MLPRegressor
 from fcnet._optimizers import StochasticOptimizer
 
 FORMAT, VERSION = "fcnet-model", 1
 METADATA = "fcnet.json"
 MAX_METADATA_BYTES = 1 << 20
-ESTIMATORS = {"FCNetClassifier": FCNetClassifier, "FCNetRegressor": FCNetRegressor}
+ESTIMATORS = {"FCNetClassifier": FCNetClassifier, "FCNetRegressor": FCNetRegressor,
+              "MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
 PARAM_DTYPES = ("<f4", "<f8")
 # fitted attributes kept as JSON: name -> accepted Python types
 SCALARS = {
@@ -65,17 +67,50 @@ BROKEN_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplemented
 
 def save(estimator: "FCNetClassifier | FCNetRegressor",
          file: "str | os.PathLike[str] | BinaryIO") -> None:
-    """Write a fitted FCNetClassifier or FCNetRegressor to file (a path or a
-    binary file object) in fcnet's model format.
+    """Write a fitted estimator to a file in fcnet's model format.
 
-    A path is written atomically: the model goes to a new file beside it,
-    which replaces the path only once it is complete and on disk, so that an
-    error, Ctrl-C or a full disk leaves a file already there as it was.
-    Parameters held as numpy scalars are written as Python's bool, int,
-    float and str."""
+    The file holds the weights, the fitted attributes, the optimizer state
+    (so that ``partial_fit`` continues where it stopped) and plain metadata;
+    :func:`fcnet.load` reads it without pickle. The format is specified in
+    this module's docstring. A path is written atomically: the model goes
+    to a new file beside it, which replaces the path only once it is
+    complete and on disk, so that an error, Ctrl-C or a full disk leaves a
+    file already there as it was. Parameters held as numpy scalars are
+    written as Python's bool, int, float and str.
+
+    Parameters
+    ----------
+    estimator : fitted FCNetClassifier, FCNetRegressor, MLPClassifier or MLPRegressor
+        The model to save.
+    file : str, os.PathLike or binary file object
+        Where to write.
+
+    Raises
+    ------
+    TypeError
+        For anything but fcnet's estimators.
+
+    See Also
+    --------
+    fcnet.load : Read the file back.
+
+    Examples
+    --------
+    >>> import io
+    >>> from sklearn.datasets import load_iris
+    >>> import fcnet
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = fcnet.MLPClassifier(solver="lbfgs", alpha=1.0, random_state=0).fit(X, y)
+    >>> file = io.BytesIO()
+    >>> fcnet.save(clf, file)
+    >>> copy = fcnet.load(io.BytesIO(file.getvalue()))
+    >>> bool((copy.predict(X) == clf.predict(X)).all())
+    True
+    """
     name = type(estimator).__name__
-    if name not in ESTIMATORS:
-        raise TypeError(f"fcnet.save writes FCNetClassifier and FCNetRegressor, not {name}.")
+    if ESTIMATORS.get(name) is not type(estimator):  # scikit-learn's MLPClassifier is not
+        raise TypeError(f"fcnet.save writes fcnet's estimators ({', '.join(ESTIMATORS)}), "
+                        f"not {name}.")
     check_is_fitted(estimator)
     arrays = {}
     for i, (coef, intercept) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
@@ -198,12 +233,46 @@ def _plain_fitted(estimator):
 
 
 def load(file: "str | os.PathLike[str] | BinaryIO") -> "FCNetClassifier | FCNetRegressor":
-    """Read a model written by fcnet.save; a path or a binary file object.
+    """Read a model written by :func:`fcnet.save`.
 
-    Raises ValueError for anything that is not a well-formed fcnet model file
-    (a directory included), with memory bounded by the file's size; TypeError
-    for a file argument of another type; OSError, as open() does, for a path
-    that cannot be opened."""
+    Reads no pickle: every member is checked against the metadata before it
+    is read, so an untrusted file cannot run code.
+
+    Parameters
+    ----------
+    file : str, os.PathLike or binary file object
+        The model file.
+
+    Returns
+    -------
+    FCNetClassifier, FCNetRegressor, MLPClassifier or MLPRegressor
+        The fitted estimator, of the class that was saved.
+
+    Raises
+    ------
+    ValueError
+        For anything that is not a well-formed fcnet model file (a directory
+        included), with memory bounded by the file's size.
+    TypeError
+        For a file argument of another type.
+    OSError
+        As open() raises it, for a path that cannot be opened.
+
+    See Also
+    --------
+    fcnet.save : Write the file.
+
+    Examples
+    --------
+    >>> import io
+    >>> from sklearn.datasets import load_iris
+    >>> import fcnet
+    >>> X, y = load_iris(return_X_y=True)
+    >>> file = io.BytesIO()
+    >>> fcnet.save(fcnet.MLPClassifier(solver="lbfgs", random_state=0).fit(X, y), file)
+    >>> fcnet.load(io.BytesIO(file.getvalue()))
+    MLPClassifier(random_state=0, solver='lbfgs')
+    """
     if isinstance(file, (str, os.PathLike)):
         path = _path(file)
         if os.path.isdir(path):

@@ -8,10 +8,11 @@ from sklearn.utils.validation import check_is_fitted
 
 
 class LossCurveDisplay:
-    """Training loss per epoch, with early stopping the validation loss and
-    the validation score (on a second y axis).
+    """Training history of an estimator, in scikit-learn's Display style.
 
-    Create it with :meth:`from_estimator`; it is drawn by :meth:`plot`.
+    The training loss per epoch and, with early stopping, the validation
+    loss and the validation score (on a second y axis). Create it with
+    :meth:`from_estimator`; it is drawn by :meth:`plot`.
 
     Parameters
     ----------
@@ -31,8 +32,25 @@ class LossCurveDisplay:
     score_ax_ : matplotlib Axes or None
         The twin axes of the validation score.
     figure_ : matplotlib Figure
+        The figure of the axes.
     lines_ : dict of str to matplotlib Line2D
         The drawn curves, by name.
+
+    See Also
+    --------
+    sklearn.model_selection.LearningCurveDisplay : Scores against training set sizes.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from fcnet import FCNetClassifier, LossCurveDisplay
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = FCNetClassifier(early_stopping=True, max_iter=300, random_state=0).fit(X, y)
+    >>> display = LossCurveDisplay.from_estimator(clf)
+    >>> sorted(display.lines_)
+    ['training loss', 'validation loss', 'validation score']
     """
 
     def __init__(self, *, loss_curve: list[float],
@@ -46,8 +64,38 @@ class LossCurveDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, *, ax: Any = None) -> "LossCurveDisplay":
-        """Plot the history of a fitted FCNetClassifier or FCNetRegressor
-        trained by sgd or adam (lbfgs keeps no per-epoch history)."""
+        """Plot the history of a fitted estimator trained by sgd or adam.
+
+        lbfgs keeps no per-epoch history: its estimators are refused.
+
+        Parameters
+        ----------
+        estimator : fitted FCNetClassifier, FCNetRegressor, MLPClassifier or MLPRegressor
+            Its ``loss_curve_``, ``validation_loss_curve_`` and
+            ``validation_scores_`` are drawn.
+        ax : matplotlib Axes, default=None
+            Where to draw; a new figure's axes by default.
+
+        Returns
+        -------
+        LossCurveDisplay
+            The display, drawn.
+
+        See Also
+        --------
+        LossCurveDisplay.plot : Draw an existing display again.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sklearn.datasets import load_iris
+        >>> from fcnet import FCNetClassifier, LossCurveDisplay
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = FCNetClassifier(solver="sgd", max_iter=20, random_state=0).fit(X, y)
+        >>> LossCurveDisplay.from_estimator(clf).ax_.get_xlabel()
+        'epoch'
+        """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         check_is_fitted(estimator)
         if getattr(estimator, "loss_curve_", None) is None:
@@ -62,7 +110,20 @@ class LossCurveDisplay:
         return display.plot(ax=ax)
 
     def plot(self, *, ax: Any = None) -> "LossCurveDisplay":
-        """Draw the curves on ax (a new figure's axes by default); returns self."""
+        """Draw the curves.
+
+        Sets ``ax_``, ``score_ax_``, ``figure_`` and ``lines_``.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; a new figure's axes by default.
+
+        Returns
+        -------
+        LossCurveDisplay
+            The display itself, drawn.
+        """
         check_matplotlib_support(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
 
