@@ -482,23 +482,40 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             and X.shape[0] > 0
             and X.shape[1] == self.n_features_in_
             and not hasattr(self, "feature_names_in_")
-            and math.isfinite(X.sum())  # a NaN or inf anywhere makes the sum so
+            # a NaN or inf anywhere makes it so; so do values beyond ~1e19
+            # (float32), which validate_data then checks. BLAS raises no
+            # overflow warning, unlike X.sum().
+            and math.isfinite(np.vdot(X, X))
         )
 
     def _prediction_network(self, dtype):
-        """The core's network and parameter block for coefs_ and intercepts_,
-        kept while they, the activations and dtype stay the same objects."""
+        """The core's network and the parameter block of coefs_ and intercepts_
+        in dtype. Kept between calls, while coefs_, intercepts_ and the
+        activations stay the same objects: the network, and the block only
+        when coefs_ and intercepts_ are its views, so that an in-place edit of
+        them is an edit of it. Other weights (arrays a user assigned, or
+        float32 weights for float64 X) are packed anew at each call."""
         key = (self.coefs_, self.intercepts_, *self.coefs_, *self.intercepts_,
-               self.activation, self.out_activation_, dtype)
+               self.activation, self.out_activation_)
         cached = _PREDICTION_CACHE.get(self)
         if cached is None or len(cached[0]) != len(key) or any(
             a is not b for a, b in zip(cached[0], key)
         ):
             units = _network.units_of(self.coefs_, self.intercepts_)
             net = _core.Net(units, self.activation, self.out_activation_, self._loss_name())
-            params = _network.block_of(self.coefs_, self.intercepts_, dtype)
-            cached = _PREDICTION_CACHE[self] = (key, net, params)
-        return cached[1], cached[2]
+            block = _network.owning_block(self.coefs_, self.intercepts_)
+            cached = _PREDICTION_CACHE[self] = (key, net, block)
+        _, net, block = cached
+        if block is None:
+            return net, _network.pack(self.coefs_, self.intercepts_, dtype)
+        return net, block.astype(dtype, copy=False)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # unpickling (copy.deepcopy, joblib) turns the views of the block into
+        # separate arrays: views of one block again, predict reads them in place
+        if "coefs_" in state and "intercepts_" in state:
+            self.coefs_, self.intercepts_ = _network.regrouped(self.coefs_, self.intercepts_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
