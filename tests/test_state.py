@@ -6,18 +6,19 @@ fit at a time; float32 training refuses targets and weights it cannot hold."""
 import copy
 import io
 import pickle
+import threading
 import warnings
 
 import joblib
 import matplotlib
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
-from sklearn.datasets import make_regression
+from numpy.testing import assert_allclose, assert_array_equal, assert_equal
+from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 import fcnet
-from fcnet import FCNetRegressor
+from fcnet import FCNetClassifier, FCNetRegressor, _core
 
 matplotlib.use("Agg")
 
@@ -106,3 +107,152 @@ def test_predict_on_large_finite_input_warns_of_nothing(dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert model.predict(large).shape == (3,)
+
+
+# ---- a rejected fit leaves no trace ----
+
+def state_of(value):
+    """The estimator's attributes as plain, comparable copies."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return [state_of(v) for v in value]
+    if isinstance(value, dict):
+        return {k: state_of(v) for k, v in value.items()}
+    if isinstance(value, _core.Optimizer):
+        return value.__reduce__()[1]
+    if hasattr(value, "__dict__"):
+        return (type(value).__name__, state_of(vars(value)))
+    return value
+
+
+def diverge(model, X, y, call, **fit_params):
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            getattr(model, call)(X * 1e200, y * 1e200, **fit_params)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_a_diverging_partial_fit_leaves_no_trace(regression, solver):
+    X, y = regression
+    model = FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, learning_rate="invscaling",
+                           random_state=0)
+    twin = copy.deepcopy(model)
+    for m in (model, twin):
+        m.partial_fit(X, y)
+    saved = state_of(vars(model))
+    diverge(model, X, y, "partial_fit")
+    assert_equal(state_of(vars(model)), saved)
+    for m in (model, twin):
+        m.partial_fit(X, y)  # clean data trains on, as if the rejected call never was
+    assert_equal(state_of(vars(model)), state_of(vars(twin)))
+
+
+def test_a_diverging_first_partial_fit_leaves_the_classifier_unfitted():
+    X, y = make_classification(n_samples=100, n_features=5, random_state=0)
+    model = FCNetClassifier(hidden_layer_sizes=(5,), solver="sgd", batch_size=10, random_state=0)
+    saved = state_of(vars(model))
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.partial_fit(X * 1e300, y, classes=[0, 1])
+    assert_equal(state_of(vars(model)), saved)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        model.partial_fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("warm_start", [True, False])
+def test_a_diverging_fit_leaves_the_previous_model(regression, solver, warm_start):
+    X, y = regression
+    model = quiet_fit(FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=3,
+                                     warm_start=warm_start, random_state=0), X, y)
+    saved = state_of(vars(model))
+    diverge(model, X, y, "fit")
+    assert_equal(state_of(vars(model)), saved)
+    assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.parametrize("solver, core_call", [("lbfgs", "forward_backward"),
+                                               ("adam", "train_epoch")])
+def test_a_fit_that_fails_midway_leaves_the_previous_model(regression, monkeypatch, solver,
+                                                           core_call):
+    X, y = regression
+    model = quiet_fit(FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=5,
+                                     warm_start=True, random_state=0), X, y)
+    saved = state_of(vars(model))
+    real_call, calls = getattr(_core, core_call), []
+
+    def fails_on_the_third_call(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise MemoryError
+        return real_call(*args)
+
+    monkeypatch.setattr(_core, core_call, fails_on_the_third_call)
+    with pytest.raises(MemoryError):
+        quiet_fit(model, X, y)
+    assert_equal(state_of(vars(model)), saved)
+
+
+# ---- one fit at a time ----
+
+@pytest.mark.parametrize("second", ["fit", "partial_fit"])
+def test_a_second_fit_while_one_runs_is_refused_and_changes_nothing(monkeypatch, second):
+    X, y = make_regression(n_samples=500, n_features=8, random_state=0)
+    y /= 100
+    reference = quiet_fit(FCNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0),
+                          X, y)
+    train_epoch = _core.train_epoch
+    inside, release = threading.Event(), threading.Event()
+
+    def train_epoch_held_once(*args):
+        if not inside.is_set():
+            inside.set()
+            release.wait(timeout=60)
+        return train_epoch(*args)
+
+    monkeypatch.setattr(_core, "train_epoch", train_epoch_held_once)
+    model = FCNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    first = threading.Thread(target=quiet_fit, args=(model, X, y))
+    first.start()
+    try:
+        assert inside.wait(timeout=60)
+        with pytest.raises(RuntimeError, match="already running"):
+            getattr(model, second)(X.astype(np.float32), y)
+    finally:
+        release.set()
+        first.join()
+    assert model.n_iter_ == 5 == len(model.loss_curve_)
+    for mine, theirs in zip(model.coefs_ + model.intercepts_,
+                            reference.coefs_ + reference.intercepts_):
+        assert_array_equal(mine, theirs)
+
+
+def test_fits_of_one_estimator_from_many_threads_never_mix():
+    X, y = make_regression(n_samples=2000, n_features=8, random_state=0)
+    y /= 100
+    reference = quiet_fit(FCNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0),
+                          X, y)
+    model = FCNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    barrier, outcomes = threading.Barrier(4), []
+
+    def work():
+        barrier.wait()
+        try:
+            quiet_fit(model, X, y)
+            outcomes.append("fitted")
+        except RuntimeError as error:
+            outcomes.append(str(error))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert "fitted" in outcomes
+    assert all(o == "fitted" or "already running" in o for o in outcomes)
+    assert model.n_iter_ == 5 == len(model.loss_curve_) and model.t_ == 5 * len(X)
+    for mine, theirs in zip(model.coefs_, reference.coefs_):
+        assert_array_equal(mine, theirs)

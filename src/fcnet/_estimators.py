@@ -9,7 +9,9 @@ epoch. lbfgs hands scipy a function whose loss and gradient come from one C
 call over the whole training set.
 """
 
+import functools
 import math
+import threading
 import warnings
 import weakref
 from numbers import Integral, Real
@@ -44,6 +46,12 @@ _PREDICT_CHUNK_ROWS = 4096
 # outside the estimator: predict must not change its __dict__.
 _PREDICTION_CACHE = weakref.WeakKeyDictionary()
 
+# Each estimator's lock, held while one of its fits runs (see _one_fit_at_a_time).
+_FIT_LOCKS = weakref.WeakKeyDictionary()
+
+# The per-epoch records of the stochastic solvers, which fit only appends to.
+_EPOCH_CURVES = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
+
 
 def _store_arguments(estimator, arguments):
     """What an __init__ does: store each argument under its own name, nothing
@@ -51,6 +59,58 @@ def _store_arguments(estimator, arguments):
     for name, value in arguments.items():
         if name != "self":
             setattr(estimator, name, value)
+
+
+class _Checkpoint:
+    """An estimator's attributes at one moment, to go back to. The optimizer
+    is updated in place, so its state is copied when asked (with_optimizer)
+    and its learning rate always; the curves only grow, so their lengths
+    are enough."""
+
+    def __init__(self, estimator, with_optimizer):
+        self.attributes = dict(estimator.__dict__)
+        self.curve_lengths = {name: len(self.attributes[name]) for name in _EPOCH_CURVES
+                              if isinstance(self.attributes.get(name), list)}
+        optimizer = self.attributes.get("_optimizer")
+        if optimizer is not None and with_optimizer:
+            self.attributes["_optimizer"] = optimizer.copy()
+        self.learning_rate = None if optimizer is None else optimizer.core.learning_rate
+
+    def restore(self, estimator):
+        for name, length in self.curve_lengths.items():
+            del self.attributes[name][length:]
+        if self.learning_rate is not None:
+            self.attributes["_optimizer"].core.learning_rate = self.learning_rate
+        estimator.__dict__.clear()
+        estimator.__dict__.update(self.attributes)
+
+
+def _one_fit_at_a_time(method):
+    """fit and partial_fit, all or nothing and one at a time per estimator:
+    one that raises leaves the estimator as it was (weights, optimizer,
+    counters, records), and one that starts while another runs, from another
+    thread or from a callback, is refused."""
+
+    @functools.wraps(method)
+    def exclusive_method(self, *args, **kwargs):
+        lock = _FIT_LOCKS.setdefault(self, threading.Lock())
+        if not lock.acquire(blocking=False):
+            raise RuntimeError(
+                f"{type(self).__name__}.{method.__name__}: a fit of this estimator is already "
+                "running (in another thread, or in a callback of it). One estimator trains "
+                "one fit at a time; train clones (sklearn.base.clone) to fit several at once."
+            )
+        try:
+            before = _Checkpoint(self, with_optimizer=True)
+            try:
+                return method(self, *args, **kwargs)
+            except BaseException:
+                before.restore(self)
+                raise
+        finally:
+            lock.release()
+
+    return exclusive_method
 
 
 def _is_stochastic(estimator):
@@ -94,6 +154,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
 
     # ---- fit, with its helpers in call order ----
 
+    @_one_fit_at_a_time
     @with_callbacks
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
         """Fit the model to data matrix X and target(s) y.
@@ -149,8 +210,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             self._fit_stochastic(net, X, Y, sample_weight, params, random_state, incremental,
                                  context, data)
         if not np.isfinite(params).all():
-            # a warm start or partial_fit trained a copy: the previous
-            # coefs_ and intercepts_ are still there
+            # _one_fit_at_a_time puts the previous model back
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed. The training"
@@ -703,6 +763,7 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         return class_weights if sample_weight is None else sample_weight * class_weights
 
     @available_if(_is_stochastic)
+    @_one_fit_at_a_time
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
                     classes: ArrayLike | None = None) -> Self:
         """Update the model with a single epoch over the given data.
@@ -896,6 +957,7 @@ n_iter_, n_layers_, n_outputs_, out_activation_
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     @available_if(_is_stochastic)
+    @_one_fit_at_a_time
     def partial_fit(self, X: ArrayLike, y: ArrayLike,
                     sample_weight: ArrayLike | None = None) -> Self:
         """Update the model with a single epoch over the given data.
