@@ -5,7 +5,10 @@ fit at a time; float32 training refuses targets and weights it cannot hold."""
 
 import copy
 import io
+import os
 import pickle
+import signal
+import sys
 import threading
 import warnings
 
@@ -14,6 +17,7 @@ import matplotlib
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal, assert_equal
+from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
@@ -256,3 +260,88 @@ def test_fits_of_one_estimator_from_many_threads_never_mix():
     assert model.n_iter_ == 5 == len(model.loss_curve_) and model.t_ == 5 * len(X)
     for mine, theirs in zip(model.coefs_, reference.coefs_):
         assert_array_equal(mine, theirs)
+
+
+# ---- the per-epoch records of a fit agree, interrupted or not ----
+
+def assert_records_agree(model, n_train):
+    assert len(model.loss_curve_) == model.n_iter_
+    assert model.t_ == model.n_iter_ * n_train
+    if model.early_stopping:
+        assert len(model.validation_scores_) == len(model.validation_loss_curve_) == model.n_iter_
+        assert model.best_validation_score_ == max(model.validation_scores_, default=-np.inf)
+    else:
+        assert model.best_loss_ == min(model.loss_curve_, default=np.inf)
+
+
+def early_stopping_classifier():
+    X, y = make_classification(n_samples=300, n_features=6, random_state=0)
+    model = FCNetClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=4, tol=0,
+                            random_state=0)
+    return model, X, y, 270  # 10% held out
+
+
+def test_ctrl_c_during_validation_scoring_drops_the_whole_epoch(monkeypatch):
+    """The validation split is scored in C, where no signal is looked at: a
+    Ctrl-C that arrives there surfaces after the epoch's loss was recorded."""
+    predict = _core.predict
+    calls = []
+
+    def predict_then_ctrl_c(*args):
+        out = predict(*args)
+        calls.append(1)
+        if len(calls) == 3:  # scoring epoch 3
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(_core, "predict", predict_then_ctrl_c)
+    model, X, y, n_train = early_stopping_classifier()
+    with pytest.warns(UserWarning, match="Training interrupted by user."):
+        model.fit(X, y)
+    monkeypatch.undo()
+    assert model.n_iter_ == 2
+    assert_records_agree(model, n_train)
+    fcnet.LossCurveDisplay.from_estimator(model)
+
+
+def fit_with_ctrl_c_at_line(model, X, y, line):
+    """model.fit(X, y) with KeyboardInterrupt raised at the line-th line of
+    _fit_stochastic that runs (never, for None); returns how many ran."""
+    code = FCNetClassifier._fit_stochastic.__code__
+    count = [0]
+
+    def tracer(frame, event, arg):
+        if frame.f_code is not code:
+            return None
+        count[0] += 1
+        if count[0] == line:
+            raise KeyboardInterrupt
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+    except KeyboardInterrupt:
+        pass  # raised outside the epochs: the fit passes it on, having changed nothing
+    finally:
+        sys.settrace(previous)
+    return count[0]
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_ctrl_c_at_any_line_of_the_epoch_loop_leaves_agreeing_records(early_stopping):
+    model, X, y, n_train = early_stopping_classifier()
+    model.set_params(early_stopping=early_stopping)
+    n_train = n_train if early_stopping else len(X)
+    n_lines = fit_with_ctrl_c_at_line(clone(model), X, y, None)
+    assert n_lines > 50
+    for line in range(1, n_lines + 1):
+        interrupted = clone(model)
+        fit_with_ctrl_c_at_line(interrupted, X, y, line)
+        if hasattr(interrupted, "coefs_"):
+            assert_records_agree(interrupted, n_train)
+        else:
+            assert_equal(state_of(vars(interrupted)), state_of(vars(model)))

@@ -381,8 +381,12 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
         grads = np.empty_like(params)
         workspace = np.empty(net.epoch_workspace_len(batch_size), dtype=X.dtype)
         sample_idx = np.arange(n_samples, dtype=np.int64)
+        self.n_iter_ = 0
+        # Ctrl-C may surface anywhere in an epoch, its records included: they
+        # go back to the last epoch recorded in full (the weights keep what
+        # the batches did)
+        recorded = _Checkpoint(self, with_optimizer=False)
         try:
-            self.n_iter_ = 0
             for _ in range(self.max_iter):
                 epoch = context.subcontext(task_name=f"epoch {self.n_iter_ + 1}")
                 epoch.call_on_fit_task_begin(estimator=self, X=data[0], y=data[1])
@@ -432,7 +436,9 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
                         "reached and the optimization hasn't converged yet." % self.max_iter,
                         ConvergenceWarning,
                     )
+                recorded = _Checkpoint(self, with_optimizer=False)
         except KeyboardInterrupt:
+            recorded.restore(self)
             warnings.warn("Training interrupted by user.")
         if validation is not None:
             params[:] = self._best_params
