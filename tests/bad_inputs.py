@@ -104,6 +104,15 @@ CASES = {
     "hidden_layer_sizes (10**9,)": (lambda: fit(hidden_layer_sizes=(10**9,)), (MemoryError,) + BAD),
     "hidden_layer_sizes (10**6, 10**6)": (
         lambda: fit(hidden_layer_sizes=(10**6, 10**6)), (MemoryError,) + BAD),
+    "float32 X, regression y of 1e30": (
+        lambda: fit(X.astype(np.float32), y_reg * 1e30, cls=FCNetRegressor), BAD),
+    "float32 X, regression y of 1e39": (
+        lambda: fit(X.astype(np.float32), y_reg * 1e39, cls=FCNetRegressor), BAD),
+    "float64 X, regression y of 1e39 (works, as in scikit-learn)": (
+        lambda: fit(X, y_reg * 1e39, cls=FCNetRegressor), None),
+    "float32 X, sample_weight of 1e38": (
+        lambda: fit(X.astype(np.float32), sample_weight=np.full(40, 1e38, np.float32)), BAD),
+    "sample_weight summing to zero": (lambda: fit(sample_weight=np.tile([1.0, -1.0], 20)), BAD),
 }
 
 

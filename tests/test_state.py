@@ -345,3 +345,33 @@ def test_ctrl_c_at_any_line_of_the_epoch_loop_leaves_agreeing_records(early_stop
             assert_records_agree(interrupted, n_train)
         else:
             assert_equal(state_of(vars(interrupted)), state_of(vars(model)))
+
+
+# ---- float32 training and what it cannot hold ----
+
+@pytest.mark.parametrize("scale", [1e30, 1e39])
+def test_float32_training_refuses_targets_whose_squares_it_cannot_hold(scale):
+    X, y = make_regression(n_samples=100, n_features=4, random_state=0)
+    model = FCNetRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    with pytest.raises(ValueError, match="y has values as large as .*float32.*float64"):
+        model.fit(X.astype(np.float32), y * scale)
+    # in float64 they train, as in scikit-learn
+    quiet_fit(model, X, y * scale)
+    assert np.isfinite(model.loss_) and model.loss_ > 1e50
+
+
+def test_float32_training_refuses_sample_weights_whose_sum_it_cannot_hold():
+    X, y = make_classification(n_samples=100, n_features=4, random_state=0)
+    weights = np.full(100, 1e38, dtype=np.float32)
+    model = FCNetClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    with pytest.raises(ValueError, match="sample_weight sums to .*float32.*alpha"):
+        model.fit(X.astype(np.float32), y, sample_weight=weights)
+    quiet_fit(model, X, y, sample_weight=weights)  # float64 holds them
+    assert np.isfinite(model.loss_)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sample_weights_summing_to_zero_are_refused(dtype):
+    X, y = make_classification(n_samples=100, n_features=4, random_state=0)
+    with pytest.raises(ValueError, match="Weights sum to zero"):
+        FCNetClassifier(max_iter=2).fit(X.astype(dtype), y, sample_weight=np.tile([1.0, -1.0], 50))

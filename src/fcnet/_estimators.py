@@ -52,6 +52,11 @@ _FIT_LOCKS = weakref.WeakKeyDictionary()
 # The per-epoch records of the stochastic solvers, which fit only appends to.
 _EPOCH_CURVES = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
 
+# float32's largest value, and the largest whose square it holds (targets
+# beyond it overflow the squared error and adam's second moment)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_FLOAT32_SQUARE_LIMIT = math.sqrt(_FLOAT32_MAX)
+
 
 def _store_arguments(estimator, arguments):
     """What an __init__ does: store each argument under its own name, nothing
@@ -111,6 +116,33 @@ def _one_fit_at_a_time(method):
             lock.release()
 
     return exclusive_method
+
+
+def _check_weight_sum(sample_weight, dtype):
+    """The loss is a weighted mean: its weights must have a sum, non-zero and
+    (with float32 X, which trains in float32) within float32's range."""
+    total = float(sample_weight.sum(dtype=np.float64))
+    if total == 0:
+        raise ValueError("Weights sum to zero, can't be normalized: the loss is the mean "
+                         "weighted by sample_weight.")
+    if dtype == np.float32 and abs(total) > _FLOAT32_MAX:
+        raise ValueError(
+            f"sample_weight sums to {total:.3g}, more than float32 holds: float32 X trains "
+            "in float32. Pass X as float64, or divide sample_weight and alpha by one "
+            "constant (which trains the same model)."
+        )
+
+
+def _check_float32_targets(Y):
+    """Targets float32 training cannot hold, refused before they overflow."""
+    largest = max(float(Y.max()), -float(Y.min()))
+    if largest > _FLOAT32_SQUARE_LIMIT:
+        raise ValueError(
+            f"y has values as large as {largest:.3g}: float32 X trains in float32, where "
+            f"the squares of targets beyond {_FLOAT32_SQUARE_LIMIT:.3g} (the squared error, "
+            "adam's moments) overflow. Pass X as float64, or scale y (e.g. "
+            "sklearn.compose.TransformedTargetRegressor with a StandardScaler)."
+        )
 
 
 def _is_stochastic(estimator):
@@ -263,14 +295,22 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             X = X.tocsr()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        Y = np.ascontiguousarray(self._target_matrix(y, incremental), dtype=X.dtype)
+        Y = self._target_matrix(y, incremental)
         sample_weight = self._sample_weight(y, sample_weight, X, incremental)
+        if sample_weight is not None:
+            _check_weight_sum(sample_weight, X.dtype)
+        if X.dtype == np.float32:
+            _check_float32_targets(Y)
+        Y = np.ascontiguousarray(Y, dtype=X.dtype)
+        if sample_weight is not None:
+            sample_weight = sample_weight.astype(X.dtype, copy=False)
         return X, Y, sample_weight
 
     def _sample_weight(self, y, sample_weight, X, incremental):
+        """Sample weights as a float array (float32 stays float32), or None."""
         if sample_weight is None:
             return None
-        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        return _check_sample_weight(sample_weight, X)
 
     def _initialize(self, Y, units, dtype, random_state):
         """Reset the fitted attributes; return the new parameter block."""
@@ -765,7 +805,7 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
                 "sklearn.utils.class_weight.compute_class_weight on enough of the "
                 "training targets and pass the resulting dict as class_weight."
             )
-        class_weights = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+        class_weights = compute_sample_weight(self.class_weight, y)
         return class_weights if sample_weight is None else sample_weight * class_weights
 
     @available_if(_is_stochastic)
