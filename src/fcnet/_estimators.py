@@ -67,18 +67,16 @@ def _store_arguments(estimator, arguments):
 
 
 class _Checkpoint:
-    """An estimator's attributes at one moment, to go back to. The optimizer
-    is updated in place, so its state is copied when asked (with_optimizer)
-    and its learning rate always; the curves only grow, so their lengths
-    are enough."""
+    """An estimator's attributes at one moment, to go back to. A fit trains
+    a new optimizer, or a copy of the previous one, whose learning rate the
+    schedules change in place; the curves only grow, so their lengths are
+    enough."""
 
-    def __init__(self, estimator, with_optimizer):
+    def __init__(self, estimator):
         self.attributes = dict(estimator.__dict__)
         self.curve_lengths = {name: len(self.attributes[name]) for name in _EPOCH_CURVES
                               if isinstance(self.attributes.get(name), list)}
         optimizer = self.attributes.get("_optimizer")
-        if optimizer is not None and with_optimizer:
-            self.attributes["_optimizer"] = optimizer.copy()
         self.learning_rate = None if optimizer is None else optimizer.core.learning_rate
 
     def restore(self, estimator):
@@ -106,7 +104,7 @@ def _one_fit_at_a_time(method):
                 "one fit at a time; train clones (sklearn.base.clone) to fit several at once."
             )
         try:
-            before = _Checkpoint(self, with_optimizer=True)
+            before = _Checkpoint(self)
             try:
                 return method(self, *args, **kwargs)
             except BaseException:
@@ -394,10 +392,12 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
 
     def _fit_stochastic(self, net, X, Y, sample_weight, params, random_state, incremental,
                         context, data):
-        if not incremental or not hasattr(self, "_optimizer"):
+        if incremental and hasattr(self, "_optimizer"):
+            # partial_fit trains a copy, in X's dtype (successive calls may
+            # bring either): a call that raises leaves the previous one intact
+            self._optimizer = self._optimizer.copy(X.dtype)
+        else:
             self._optimizer = StochasticOptimizer(self, net.n_params, X.dtype)
-        # successive partial_fit calls may bring X of another dtype
-        self._optimizer.state = self._optimizer.state.astype(X.dtype, copy=False)
         if not hasattr(self, "loss_curve_") or (
             self.early_stopping and self.validation_scores_ is None
         ):  # a warm start after lbfgs, or with early stopping newly on
@@ -425,7 +425,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
         # Ctrl-C may surface anywhere in an epoch, its records included: they
         # go back to the last epoch recorded in full (the weights keep what
         # the batches did)
-        recorded = _Checkpoint(self, with_optimizer=False)
+        recorded = _Checkpoint(self)
         try:
             for _ in range(self.max_iter):
                 epoch = context.subcontext(task_name=f"epoch {self.n_iter_ + 1}")
@@ -476,7 +476,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
                         "reached and the optimization hasn't converged yet." % self.max_iter,
                         ConvergenceWarning,
                     )
-                recorded = _Checkpoint(self, with_optimizer=False)
+                recorded = _Checkpoint(self)
         except KeyboardInterrupt:
             recorded.restore(self)
             warnings.warn("Training interrupted by user.")

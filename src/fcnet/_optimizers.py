@@ -40,12 +40,12 @@ class StochasticOptimizer:
             )
             self.state = np.zeros(2 * n_params, dtype=dtype)
 
-    def copy(self):
-        """An independent copy: training updates the state, the step count and
-        the learning rate in place."""
+    def copy(self, dtype):
+        """An independent copy, its state in dtype: training updates the
+        state, the step count and the learning rate in place."""
         duplicate = copy.copy(self)
         duplicate.core = copy.copy(self.core)
-        duplicate.state = self.state.copy()
+        duplicate.state = self.state.astype(dtype)
         return duplicate
 
     def iteration_ends(self, time_step):
