@@ -143,6 +143,15 @@ CASES = {
     "load(this script)": (lambda: load_from(__file__), (ValueError,)),
     "save(model, None)": (lambda: fcnet.save(FCNetClassifier(max_iter=2).fit(X, y_class), None),
                           (TypeError,)),
+    "float32 X, regression y of 1e30": (
+        lambda: fit(X.astype(np.float32), y_reg * 1e30, cls=FCNetRegressor), BAD),
+    "float32 X, regression y of 1e39": (
+        lambda: fit(X.astype(np.float32), y_reg * 1e39, cls=FCNetRegressor), BAD),
+    "float64 X, regression y of 1e39 (works, as in scikit-learn)": (
+        lambda: fit(X, y_reg * 1e39, cls=FCNetRegressor), None),
+    "float32 X, sample_weight of 1e38": (
+        lambda: fit(X.astype(np.float32), sample_weight=np.full(40, 1e38, np.float32)), BAD),
+    "sample_weight summing to zero": (lambda: fit(sample_weight=np.tile([1.0, -1.0], 20)), BAD),
 }
 
 

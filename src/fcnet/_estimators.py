@@ -11,7 +11,9 @@ call over the whole training set.
 
 from __future__ import annotations  # help() shows ArrayLike, not its expansion
 
+import functools
 import math
+import threading
 import warnings
 import weakref
 from numbers import Integral, Real
@@ -47,6 +49,17 @@ _PREDICT_CHUNK_ROWS = 4096
 # outside the estimator: predict must not change its __dict__.
 _PREDICTION_CACHE = weakref.WeakKeyDictionary()
 
+# Each estimator's lock, held while one of its fits runs (see _one_fit_at_a_time).
+_FIT_LOCKS = weakref.WeakKeyDictionary()
+
+# The per-epoch records of the stochastic solvers, which fit only appends to.
+_EPOCH_CURVES = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
+
+# float32's largest value, and the largest whose square it holds (targets
+# beyond it overflow the squared error and adam's second moment)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_FLOAT32_SQUARE_LIMIT = math.sqrt(_FLOAT32_MAX)
+
 
 def _store_arguments(estimator, arguments):
     """What an __init__ does: store each argument under its own name, nothing
@@ -54,6 +67,83 @@ def _store_arguments(estimator, arguments):
     for name, value in arguments.items():
         if name != "self":
             setattr(estimator, name, value)
+
+
+class _Checkpoint:
+    """An estimator's attributes at one moment, to go back to. A fit trains
+    a new optimizer, or a copy of the previous one, whose learning rate the
+    schedules change in place; the curves only grow, so their lengths are
+    enough."""
+
+    def __init__(self, estimator):
+        self.attributes = dict(estimator.__dict__)
+        self.curve_lengths = {name: len(self.attributes[name]) for name in _EPOCH_CURVES
+                              if isinstance(self.attributes.get(name), list)}
+        optimizer = self.attributes.get("_optimizer")
+        self.learning_rate = None if optimizer is None else optimizer.core.learning_rate
+
+    def restore(self, estimator):
+        for name, length in self.curve_lengths.items():
+            del self.attributes[name][length:]
+        if self.learning_rate is not None:
+            self.attributes["_optimizer"].core.learning_rate = self.learning_rate
+        estimator.__dict__.clear()
+        estimator.__dict__.update(self.attributes)
+
+
+def _one_fit_at_a_time(method):
+    """fit and partial_fit, all or nothing and one at a time per estimator:
+    one that raises leaves the estimator as it was (weights, optimizer,
+    counters, records), and one that starts while another runs, from another
+    thread or from a callback, is refused."""
+
+    @functools.wraps(method)
+    def exclusive_method(self, *args, **kwargs):
+        lock = _FIT_LOCKS.setdefault(self, threading.Lock())
+        if not lock.acquire(blocking=False):
+            raise RuntimeError(
+                f"{type(self).__name__}.{method.__name__}: a fit of this estimator is already "
+                "running (in another thread, or in a callback of it). One estimator trains "
+                "one fit at a time; train clones (sklearn.base.clone) to fit several at once."
+            )
+        try:
+            before = _Checkpoint(self)
+            try:
+                return method(self, *args, **kwargs)
+            except BaseException:
+                before.restore(self)
+                raise
+        finally:
+            lock.release()
+
+    return exclusive_method
+
+
+def _check_weight_sum(sample_weight, dtype):
+    """The loss is a weighted mean: its weights must have a sum, non-zero and
+    (with float32 X, which trains in float32) within float32's range."""
+    total = float(sample_weight.sum(dtype=np.float64))
+    if total == 0:
+        raise ValueError("Weights sum to zero, can't be normalized: the loss is the mean "
+                         "weighted by sample_weight.")
+    if dtype == np.float32 and abs(total) > _FLOAT32_MAX:
+        raise ValueError(
+            f"sample_weight sums to {total:.3g}, more than float32 holds: float32 X trains "
+            "in float32. Pass X as float64, or divide sample_weight and alpha by one "
+            "constant (which trains the same model)."
+        )
+
+
+def _check_float32_targets(Y):
+    """Targets float32 training cannot hold, refused before they overflow."""
+    largest = max(float(Y.max()), -float(Y.min()))
+    if largest > _FLOAT32_SQUARE_LIMIT:
+        raise ValueError(
+            f"y has values as large as {largest:.3g}: float32 X trains in float32, where "
+            f"the squares of targets beyond {_FLOAT32_SQUARE_LIMIT:.3g} (the squared error, "
+            "adam's moments) overflow. Pass X as float64, or scale y (e.g. "
+            "sklearn.compose.TransformedTargetRegressor with a StandardScaler)."
+        )
 
 
 def _is_stochastic(estimator):
@@ -98,6 +188,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
 
     # ---- fit, with its helpers in call order ----
 
+    @_one_fit_at_a_time
     @with_callbacks
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
         """Fit the model to data matrix X and target(s) y.
@@ -160,8 +251,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             self._fit_stochastic(net, X, Y, sample_weight, params, random_state, incremental,
                                  context, data)
         if not np.isfinite(params).all():
-            # a warm start or partial_fit trained a copy: the previous
-            # coefs_ and intercepts_ are still there
+            # _one_fit_at_a_time puts the previous model back
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed. The training"
@@ -214,14 +304,22 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             X = X.tocsr()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        Y = np.ascontiguousarray(self._target_matrix(y, incremental), dtype=X.dtype)
+        Y = self._target_matrix(y, incremental)
         sample_weight = self._sample_weight(y, sample_weight, X, incremental)
+        if sample_weight is not None:
+            _check_weight_sum(sample_weight, X.dtype)
+        if X.dtype == np.float32:
+            _check_float32_targets(Y)
+        Y = np.ascontiguousarray(Y, dtype=X.dtype)
+        if sample_weight is not None:
+            sample_weight = sample_weight.astype(X.dtype, copy=False)
         return X, Y, sample_weight
 
     def _sample_weight(self, y, sample_weight, X, incremental):
+        """Sample weights as a float array (float32 stays float32), or None."""
         if sample_weight is None:
             return None
-        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        return _check_sample_weight(sample_weight, X)
 
     def _initialize(self, Y, units, dtype, random_state):
         """Reset the fitted attributes; return the new parameter block."""
@@ -309,10 +407,12 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
 
     def _fit_stochastic(self, net, X, Y, sample_weight, params, random_state, incremental,
                         context, data):
-        if not incremental or not hasattr(self, "_optimizer"):
+        if incremental and hasattr(self, "_optimizer"):
+            # partial_fit trains a copy, in X's dtype (successive calls may
+            # bring either): a call that raises leaves the previous one intact
+            self._optimizer = self._optimizer.copy(X.dtype)
+        else:
             self._optimizer = StochasticOptimizer(self, net.n_params, X.dtype)
-        # successive partial_fit calls may bring X of another dtype
-        self._optimizer.state = self._optimizer.state.astype(X.dtype, copy=False)
         if not hasattr(self, "loss_curve_") or (
             self.early_stopping and self.validation_scores_ is None
         ):  # a warm start after lbfgs, or with early stopping newly on
@@ -338,8 +438,12 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
         grads = np.empty_like(params)
         workspace = np.empty(net.epoch_workspace_len(batch_size), dtype=X.dtype)
         sample_idx = np.arange(n_samples, dtype=np.int64)
+        self.n_iter_ = 0
+        # Ctrl-C may surface anywhere in an epoch, its records included: they
+        # go back to the last epoch recorded in full (the weights keep what
+        # the batches did)
+        recorded = _Checkpoint(self)
         try:
-            self.n_iter_ = 0
             for _ in range(self.max_iter):
                 epoch = context.subcontext(task_name=f"epoch {self.n_iter_ + 1}")
                 epoch.call_on_fit_task_begin(estimator=self, X=data[0], y=data[1])
@@ -390,7 +494,9 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
                         "reached and the optimization hasn't converged yet." % self.max_iter,
                         ConvergenceWarning,
                     )
+                recorded = _Checkpoint(self)
         except KeyboardInterrupt:
+            recorded.restore(self)
             warnings.warn("Training interrupted by user.")
         if validation is not None:
             params[:] = self._best_params
@@ -501,23 +607,40 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             and X.shape[0] > 0
             and X.shape[1] == self.n_features_in_
             and not hasattr(self, "feature_names_in_")
-            and math.isfinite(X.sum())  # a NaN or inf anywhere makes the sum so
+            # a NaN or inf anywhere makes it so; so do values beyond ~1e19
+            # (float32), which validate_data then checks. BLAS raises no
+            # overflow warning, unlike X.sum().
+            and math.isfinite(np.vdot(X, X))
         )
 
     def _prediction_network(self, dtype):
-        """The core's network and parameter block for coefs_ and intercepts_,
-        kept while they, the activations and dtype stay the same objects."""
+        """The core's network and the parameter block of coefs_ and intercepts_
+        in dtype. Kept between calls, while coefs_, intercepts_ and the
+        activations stay the same objects: the network, and the block only
+        when coefs_ and intercepts_ are its views, so that an in-place edit of
+        them is an edit of it. Other weights (arrays a user assigned, or
+        float32 weights for float64 X) are packed anew at each call."""
         key = (self.coefs_, self.intercepts_, *self.coefs_, *self.intercepts_,
-               self.activation, self.out_activation_, dtype)
+               self.activation, self.out_activation_)
         cached = _PREDICTION_CACHE.get(self)
         if cached is None or len(cached[0]) != len(key) or any(
             a is not b for a, b in zip(cached[0], key)
         ):
             units = _network.units_of(self.coefs_, self.intercepts_)
             net = _core.Net(units, self.activation, self.out_activation_, self._loss_name())
-            params = _network.block_of(self.coefs_, self.intercepts_, dtype)
-            cached = _PREDICTION_CACHE[self] = (key, net, params)
-        return cached[1], cached[2]
+            block = _network.owning_block(self.coefs_, self.intercepts_)
+            cached = _PREDICTION_CACHE[self] = (key, net, block)
+        _, net, block = cached
+        if block is None:
+            return net, _network.pack(self.coefs_, self.intercepts_, dtype)
+        return net, block.astype(dtype, copy=False)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # unpickling (copy.deepcopy, joblib) turns the views of the block into
+        # separate arrays: views of one block again, predict reads them in place
+        if "coefs_" in state and "intercepts_" in state:
+            self.coefs_, self.intercepts_ = _network.regrouped(self.coefs_, self.intercepts_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -602,10 +725,11 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
                 "sklearn.utils.class_weight.compute_class_weight on enough of the "
                 "training targets and pass the resulting dict as class_weight."
             )
-        class_weights = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+        class_weights = compute_sample_weight(self.class_weight, y)
         return class_weights if sample_weight is None else sample_weight * class_weights
 
     @available_if(_is_stochastic)
+    @_one_fit_at_a_time
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
                     classes: ArrayLike | None = None) -> Self:
         """Update the model with a single epoch over the given data.
@@ -776,6 +900,7 @@ class FCNetRegressor(RegressorMixin, _BaseFCNet):
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     @available_if(_is_stochastic)
+    @_one_fit_at_a_time
     def partial_fit(self, X: ArrayLike, y: ArrayLike,
                     sample_weight: ArrayLike | None = None) -> Self:
         """Update the model with a single epoch over the given data.

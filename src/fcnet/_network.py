@@ -57,24 +57,39 @@ def units_of(coefs, intercepts):
 
 def block_of(coefs, intercepts, dtype):
     """The block behind coefs and intercepts when they are still its views in
-    order (no copy), else a packed copy: a user may assign them, and
-    unpickling turns views into separate arrays."""
+    order and of dtype (no copy), else a packed copy: a user may assign them."""
+    owner = owning_block(coefs, intercepts)
+    return owner if owner is not None and owner.dtype == dtype else pack(coefs, intercepts, dtype)
+
+
+def owning_block(coefs, intercepts):
+    """The block that coefs and intercepts are views of, in order, or None."""
     units = units_of(coefs, intercepts)
     arrays = [*coefs, *intercepts]
     owner = getattr(arrays[0], "base", None)
-    if (
-        isinstance(owner, np.ndarray)
-        and owner.shape == (n_params(units),)
-        and owner.dtype == dtype
+    if not isinstance(owner, np.ndarray) or owner.shape != (n_params(units),):
+        return None
+    coef_views, intercept_views = views(owner, units)
+    if all(
+        getattr(a, "base", None) is owner and a.__array_interface__ == v.__array_interface__
+        for a, v in zip(arrays, coef_views + intercept_views)
     ):
-        coef_views, intercept_views = views(owner, units)
-        if all(
-            getattr(a, "base", None) is owner
-            and a.__array_interface__ == v.__array_interface__
-            for a, v in zip(arrays, coef_views + intercept_views)
-        ):
-            return owner
-    return pack(coefs, intercepts, dtype)
+        return owner
+    return None
+
+
+def regrouped(coefs, intercepts):
+    """coefs and intercepts as views of one new block (unpickling makes views
+    separate arrays), when they are arrays of one dtype whose shapes chain;
+    else as they are."""
+    try:
+        units = units_of(coefs, intercepts)
+    except (TypeError, ValueError):
+        return coefs, intercepts
+    arrays = [*coefs, *intercepts]
+    if not all(isinstance(a, np.ndarray) and a.dtype == arrays[0].dtype for a in arrays):
+        return coefs, intercepts
+    return views(pack(coefs, intercepts, arrays[0].dtype), units)
 
 
 def check_memory(n_reals, dtype, what):

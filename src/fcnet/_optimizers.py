@@ -6,6 +6,8 @@ moments), the C-side settings and step count, and scikit-learn's per-epoch
 rules for the learning rate and for stopping (_stochastic_optimizers.py).
 """
 
+import copy
+
 import numpy as np
 
 from fcnet import _core
@@ -37,6 +39,14 @@ class StochasticOptimizer:
                 epsilon=estimator.epsilon,
             )
             self.state = np.zeros(2 * n_params, dtype=dtype)
+
+    def copy(self, dtype):
+        """An independent copy, its state in dtype: training updates the
+        state, the step count and the learning rate in place."""
+        duplicate = copy.copy(self)
+        duplicate.core = copy.copy(self.core)
+        duplicate.state = self.state.astype(dtype)
+        return duplicate
 
     def iteration_ends(self, time_step):
         """After each epoch; time_step counts the samples seen (the estimator's t_)."""
