@@ -110,3 +110,42 @@ def test_diverging_partial_fit_keeps_the_previous_weights():
     for kept, original in zip(model.coefs_ + model.intercepts_, before):
         assert_array_equal(kept, original)
     assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_partial_fit_on_plain_arrays_equals_the_validated_path(dtype):
+    """Later partial_fit calls on plain arrays skip validate_data (and the
+    parameter validation, as scikit-learn's do); a Fortran-ordered X and a
+    list y go through it. The two must train the same, and bad values still
+    get scikit-learn's errors."""
+    X, y = make_regression(n_samples=300, n_features=6, random_state=0)
+    X, y = X.astype(dtype), (y / y.std()).astype(dtype)
+    plain = FCNetRegressor(**PARAMS).partial_fit(X, y)
+    validated = FCNetRegressor(**PARAMS).partial_fit(X, y)
+    for _ in range(3):
+        plain.partial_fit(X, y)
+        validated.partial_fit(np.asfortranarray(X), y.tolist())
+    for mine, reference in zip(plain.coefs_ + plain.intercepts_,
+                               validated.coefs_ + validated.intercepts_):
+        assert_array_equal(mine, reference)
+    bad_y, bad_X = y.copy(), X.copy()
+    bad_y[3], bad_X[5, 1] = np.nan, np.inf
+    with pytest.raises(ValueError, match="NaN"):
+        plain.partial_fit(X, bad_y)
+    with pytest.raises(ValueError, match="infinity"):
+        plain.partial_fit(bad_X, y)
+    with pytest.raises(ValueError, match="features"):
+        plain.partial_fit(X[:, :4], y)
+
+
+def test_an_int_random_state_reseeds_every_fit():
+    """The RandomState kept for an int random_state is reseeded: the same
+    seed gives the same fits, one after another and after a fit with another."""
+    X, y = make_regression(n_samples=200, n_features=5, random_state=1)
+    model = FCNetRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=np.int64(7))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        first = model.fit(X, y).coefs_[0].copy()
+        model.set_params(random_state=8).fit(X, y)
+        again = model.set_params(random_state=np.int64(7)).fit(X, y).coefs_[0]
+    assert_array_equal(first, again)

@@ -52,6 +52,12 @@ _PREDICTION_CACHE = weakref.WeakKeyDictionary()
 # Each estimator's lock, held while one of its fits runs (see _one_fit_at_a_time).
 _FIT_LOCKS = weakref.WeakKeyDictionary()
 
+# Each estimator's RandomState for an int random_state, reseeded at every fit
+# (see _random_state): building one costs 120 us, reseeding it 2 us, which
+# matters to partial_fit on small blocks. Fits are one at a time per
+# estimator, so its RandomState is never used by two at once.
+_RANDOM_STATES = weakref.WeakKeyDictionary()
+
 # The per-epoch records of the stochastic solvers, which fit only appends to.
 _EPOCH_CURVES = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
 
@@ -117,6 +123,20 @@ def _one_fit_at_a_time(method):
             lock.release()
 
     return exclusive_method
+
+
+def _is_plain_target(y, n_samples):
+    """Whether y needs none of validate_data's work, next to a plain X: a
+    numeric array of n_samples finite rows, 1-d or of several columns (one
+    column is raveled with a warning there). Lets partial_fit on a small block
+    skip validate_data's fixed cost."""
+    return (
+        type(y) is np.ndarray
+        and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 1))
+        and y.shape[0] == n_samples
+        and y.dtype.kind in "biuf"
+        and (y.dtype.kind != "f" or math.isfinite(np.vdot(y, y)))
+    )
 
 
 def _check_weight_sum(sample_weight, dtype):
@@ -238,7 +258,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
                 "needs the same loss at every evaluation, and dropout draws new masks at "
                 "every step."
             )
-        random_state = check_random_state(self.random_state)
+        random_state = self._random_state()
         if first_pass:
             params = self._initialize(Y, units, X.dtype, random_state)
         else:
@@ -260,6 +280,23 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             )
         self.coefs_, self.intercepts_ = _network.views(params, units)
         return self
+
+    def _validate_params_before_partial_fit(self):
+        """Parameters are validated by the first partial_fit, not by later
+        ones, as scikit-learn's fit context does."""
+        if not hasattr(self, "coefs_"):
+            self._validate_params()
+
+    def _random_state(self):
+        """check_random_state(self.random_state): for an int, a RandomState
+        seeded with it, as new."""
+        if not isinstance(self.random_state, Integral):
+            return check_random_state(self.random_state)
+        random_state = _RANDOM_STATES.get(self)
+        if random_state is None:
+            random_state = _RANDOM_STATES[self] = np.random.RandomState()
+        random_state.seed(self.random_state)
+        return random_state
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -289,17 +326,18 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
     def _validate_input(self, X, y, sample_weight, incremental, reset):
         """X as a C-contiguous float array or a CSR matrix; y as the target
         matrix Y of X's dtype; sample weights of X's dtype, or None."""
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            y_numeric=not is_classifier(self),
-            dtype=(np.float64, np.float32),
-            order="C",
-            reset=reset,
-        )
+        if reset or not (self._is_plain_input(X) and _is_plain_target(y, X.shape[0])):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                multi_output=True,
+                y_numeric=not is_classifier(self),
+                dtype=(np.float64, np.float32),
+                order="C",
+                reset=reset,
+            )
         if scipy.sparse.issparse(X):
             X = X.tocsr()
         if y.ndim == 2 and y.shape[1] == 1:
@@ -754,7 +792,7 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         self : object
             Trained model.
         """
-        self._validate_params()
+        self._validate_params_before_partial_fit()
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
@@ -921,7 +959,7 @@ class FCNetRegressor(RegressorMixin, _BaseFCNet):
         self : object
             Trained model.
         """
-        self._validate_params()
+        self._validate_params_before_partial_fit()
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _output_activation(self):

@@ -97,6 +97,8 @@ def check_memory(n_reals, dtype, what):
     fit in the memory available now (Linux's MemAvailable; elsewhere the
     physical memory): a clean error instead of the OOM killer."""
     needed = n_reals * np.dtype(dtype).itemsize
+    if needed <= _ALWAYS_AVAILABLE:
+        return
     available = _available_memory()
     if available is not None and needed > available:
         raise MemoryError(
@@ -104,6 +106,12 @@ def check_memory(n_reals, dtype, what):
             f"{available / 2**30:.3g} GiB of memory available: use fewer or smaller layers, "
             "a smaller batch_size, or float32 input."
         )
+
+
+# Sizes below this are not checked: reading /proc/meminfo costs more than a
+# partial_fit on a small block, and an allocation this small that fails raises
+# MemoryError by itself.
+_ALWAYS_AVAILABLE = 64 << 20
 
 
 def _available_memory():
