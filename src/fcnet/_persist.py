@@ -442,15 +442,21 @@ def _read_array(archive, info, spec):
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
+# A saved array's .npy header (its dtype, order and shape) is under 128 bytes.
+_MAX_NPY_HEADER = 1024
+
+
 def _read_npy_header(member, name):
     """numpy's parser of a .npy header, whose errors on a malformed one
-    (tokenize's and the parser's among them) become one ValueError."""
+    (tokenize's and the parser's among them) become one ValueError. Headers
+    are refused beyond _MAX_NPY_HEADER bytes before they are parsed: the
+    parser's memory grows with the nesting of what it reads."""
     try:
         version = np.lib.format.read_magic(member)
         if version == (1, 0):
-            return np.lib.format.read_array_header_1_0(member)
+            return np.lib.format.read_array_header_1_0(member, max_header_size=_MAX_NPY_HEADER)
         if version == (2, 0):
-            return np.lib.format.read_array_header_2_0(member)
+            return np.lib.format.read_array_header_2_0(member, max_header_size=_MAX_NPY_HEADER)
     except (ValueError, SyntaxError, RecursionError, tokenize.TokenError) as error:
         raise ValueError(f"corrupt fcnet model file: {name}: malformed .npy header: "
                          f"{type(error).__name__}: {error}") from None
