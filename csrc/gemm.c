@@ -158,7 +158,7 @@ static int64_t block_depth(const kernels *g, int64_t K)
     return (K + blocks - 1) / blocks;
 }
 
-/* Rows of C one task computes: its A panels (rows x kc) fill at most half of
+/* Rows of C one task computes, at most: its A panels (rows x kc) fill at most half of
  * L2, and the team gets several tasks per thread, so that a thread that gets
  * less CPU (a busy machine) takes fewer tasks (threads.h). */
 static int64_t task_rows(const kernels *g, int64_t M, int64_t kc, int threads)
@@ -187,7 +187,7 @@ typedef struct {
     const kernels *g;
     real *C;
     FCN(fcn_matrix) A, B;
-    int64_t M, N, K, kc, rows_per_task, n_panels;
+    int64_t M, N, K, kc, n_tasks, n_panels;
     int pack_all_of_A;
     real *B_pack, *A_pack;
     FCN(fcn_rows_done) done;
@@ -238,11 +238,15 @@ static void pack_B_task(void *context, int64_t item)
     pack_B_block(p, item / p->n_panels, item % p->n_panels, item % p->n_panels + 1);
 }
 
-/* fcn_task: one block of rows of C */
+/* fcn_task: one block of rows of C. The tasks split C's tiles of rows as
+ * evenly as whole tiles allow, so that no thread is left with a task more
+ * than a tile larger than another's. */
 static void rows_task(void *context, int64_t task)
 {
     const product *p = context;
-    rows_of_C(p, task * p->rows_per_task, min_i64((task + 1) * p->rows_per_task, p->M));
+    const int64_t tiles = (p->M + p->g->tile_rows - 1) / p->g->tile_rows;
+    const int64_t first = task * tiles / p->n_tasks, end = (task + 1) * tiles / p->n_tasks;
+    rows_of_C(p, first * p->g->tile_rows, min_i64(end * p->g->tile_rows, p->M));
 }
 
 /* C = A @ b for one column b (N == 1) and A's rows contiguous: a chain per
@@ -289,11 +293,12 @@ void FCN(fcn_gemm)(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M, int
     product p = {.g = g, .C = C, .A = A, .B = B, .M = M, .N = N, .K = K,
                  .kc = block_depth(g, K), .n_panels = (N + g->tile_cols - 1) / g->tile_cols,
                  .done = done, .context = context};
-    p.rows_per_task = task_rows(g, M, p.kc, threads);
+    const int64_t rows_per_task = task_rows(g, M, p.kc, threads);
+    p.n_tasks = (M + rows_per_task - 1) / rows_per_task;
     p.pack_all_of_A = p.n_panels > 1 && in_place_thrashes(A);
     p.B_pack = pack;
     p.A_pack = pack + K * p.n_panels * g->tile_cols;
     const int64_t n_blocks = (K + p.kc - 1) / p.kc;
     fcn_parallel_for(pack_B_task, &p, n_blocks * p.n_panels, threads);
-    fcn_parallel_for(rows_task, &p, (M + p.rows_per_task - 1) / p.rows_per_task, threads);
+    fcn_parallel_for(rows_task, &p, p.n_tasks, threads);
 }
