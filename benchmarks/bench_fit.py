@@ -352,8 +352,8 @@ def _write_results(lines, script, arguments, cpu):
     others: each CPU model the benchmarks ran on keeps its own tables."""
     path = os.path.join(HERE, "RESULTS.md")
     marker_start, marker_end = f"<!-- {script} on {cpu} -->", f"<!-- /{script} on {cpu} -->"
-    body = "\n".join([marker_start, f"## {script} {arguments} ({cpu})", "", *lines,
-                      marker_end])
+    command = " ".join([script.split()[0], arguments]).strip()
+    body = "\n".join([marker_start, f"## {command} ({cpu})", "", *lines, marker_end])
     text = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
     if marker_start in text:
         head, rest = text.split(marker_start, 1)
