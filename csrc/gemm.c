@@ -150,7 +150,7 @@ static int64_t cache_bytes(int level, int64_t fallback)
  * rest is for the A panel and C's tile; blocks of equal depth. */
 static int64_t block_depth(const kernels *g, int64_t K)
 {
-    static int64_t l1_bytes = 0;
+    static _Atomic int64_t l1_bytes = 0; /* read once; any thread may be first */
     if (l1_bytes == 0) l1_bytes = cache_bytes(1, 32 << 10);
     int64_t kc = l1_bytes / 2 / (g->tile_cols * (int64_t)sizeof(real));
     kc = kc < 64 ? 64 : kc > FCN_BLOCK_DEPTH_MAX ? FCN_BLOCK_DEPTH_MAX : kc;
@@ -163,7 +163,7 @@ static int64_t block_depth(const kernels *g, int64_t K)
  * less CPU (a busy machine) takes fewer tasks (threads.h). */
 static int64_t task_rows(const kernels *g, int64_t M, int64_t kc, int threads)
 {
-    static int64_t l2_bytes = 0;
+    static _Atomic int64_t l2_bytes = 0;
     if (l2_bytes == 0) l2_bytes = cache_bytes(2, 512 << 10);
     const int64_t most = l2_bytes / 2 / (kc * (int64_t)sizeof(real));
     int64_t rows = round_up((M + 4 * threads - 1) / (4 * threads), g->tile_rows);
