@@ -51,14 +51,14 @@ static void sgd_task(void *context, int64_t task)
 {
     const update *u = context;
     const int64_t i0 = task * PARAMS_PER_TASK;
-    sgd_range(u, i0, i0 + PARAMS_PER_TASK < u->n_params ? i0 + PARAMS_PER_TASK : u->n_params);
+    sgd_range(u, i0, fcn_task_end(task, PARAMS_PER_TASK, u->n_params));
 }
 
 static void adam_task(void *context, int64_t task)
 {
     const update *u = context;
     const int64_t i0 = task * PARAMS_PER_TASK;
-    adam_range(u, i0, i0 + PARAMS_PER_TASK < u->n_params ? i0 + PARAMS_PER_TASK : u->n_params);
+    adam_range(u, i0, fcn_task_end(task, PARAMS_PER_TASK, u->n_params));
 }
 
 static int64_t n_chunks(int64_t n_params) { return (n_params + PARAMS_PER_TASK - 1) / PARAMS_PER_TASK; }

@@ -54,8 +54,7 @@ typedef struct {
 static void forward_task(void *context, int64_t task)
 {
     const csr_pass *c = context;
-    const int64_t i1 = (task + 1) * ROWS_PER_TASK < c->X->rows ? (task + 1) * ROWS_PER_TASK
-                                                               : c->X->rows;
+    const int64_t i1 = fcn_task_end(task, ROWS_PER_TASK, c->X->rows);
     for (int64_t i = task * ROWS_PER_TASK; i < i1; i++)
         csr_forward_row(c->out + i * c->fan_out, c->X, i, c->W, c->b, c->fan_out, c->activation);
 }
@@ -97,7 +96,7 @@ static void backward_task(void *context, int64_t task)
 {
     const csr_pass *c = context;
     const int64_t j0 = task * COLUMNS_PER_TASK;
-    const int64_t j1 = j0 + COLUMNS_PER_TASK < c->fan_out ? j0 + COLUMNS_PER_TASK : c->fan_out;
+    const int64_t j1 = fcn_task_end(task, COLUMNS_PER_TASK, c->fan_out);
     csr_backward_band(c->out, c->delta, c->X, c->W, c->fan_in, c->fan_out, c->alpha, c->n, j0,
                       j1);
 }

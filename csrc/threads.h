@@ -24,6 +24,12 @@ typedef void (*fcn_task)(void *context, int64_t task);
  * busy with another caller's loop, runs them all on the calling thread. */
 void fcn_parallel_for(fcn_task task, void *context, int64_t n_tasks, int threads);
 
+/* Where task `task` of a loop over n items in chunks of per_task ends. */
+static inline int64_t fcn_task_end(int64_t task, int64_t per_task, int64_t n)
+{
+    return (task + 1) * per_task < n ? (task + 1) * per_task : n;
+}
+
 /* Threads for a loop of `work` units: 1 below min_work (waking a thread
  * costs more than it would save), else fcn_max_threads(). */
 int fcn_threads_for(int64_t work, int64_t min_work);

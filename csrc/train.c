@@ -155,8 +155,7 @@ typedef struct {
 static void gather_task(void *context, int64_t task)
 {
     const gather *g = context;
-    const int64_t i1 = (task + 1) * GATHER_ROWS_PER_TASK < g->rows
-                           ? (task + 1) * GATHER_ROWS_PER_TASK : g->rows;
+    const int64_t i1 = fcn_task_end(task, GATHER_ROWS_PER_TASK, g->rows);
     for (int64_t i = task * GATHER_ROWS_PER_TASK; i < i1; i++)
         gather_row(g->dst, g->src, g->order, g->rows, g->cols, i);
 }
