@@ -26,7 +26,6 @@ int fcn_threads_for(int64_t work, int64_t min_work)
 }
 
 #define MAX_WORKERS 63
-#define CLOSED 0xffffffffu
 /* Polls of a waiting thread before it sleeps: 5000 pauses, 0.02 to 0.3 ms
  * (a pause takes 10 to 140 cycles, by CPU), so that the loops of one
  * minibatch find the workers awake, while an idle or crowded-out worker soon
@@ -45,11 +44,27 @@ static inline void cpu_relax(void)
 }
 
 /* The loop being run. Its tasks are claimed by compare-and-swap on `claim`,
- * which holds the loop's generation (high 32 bits) and the next task: a
- * worker that wakes late, after its loop has ended, finds another
- * generation there and takes nothing. Before the caller rewrites the loop's
- * fields it closes `claim` (next task CLOSED), so a claim that succeeds was
- * made on fields that were still its loop's. */
+ * which holds the loop's generation and the range of tasks not yet taken,
+ * [front, back): the caller takes tasks from the front, the workers from the
+ * back. So on a quiet machine each thread takes the same tasks loop after
+ * loop (for two threads: the caller the first half, the worker the second),
+ * and the rows a thread wrote in one product are still in its cache when
+ * the next reads them; on a busy one the two ends simply meet elsewhere. A
+ * worker that wakes late, after its loop has ended, finds another generation
+ * there and takes nothing. Before the caller rewrites the loop's fields it
+ * empties `claim`'s range, so a claim that succeeds was made on fields that
+ * were still its loop's. */
+#define RANGE_BITS 20 /* front and back; loops of more tasks run on the caller */
+#define RANGE_MASK ((1u << RANGE_BITS) - 1)
+#define MAX_TASKS RANGE_MASK
+#define GENERATION_MASK ((1u << (64 - 2 * RANGE_BITS)) - 1)
+
+static inline uint64_t claim_of(uint32_t generation, int64_t front, int64_t back)
+{
+    return (uint64_t)(generation & GENERATION_MASK) << (2 * RANGE_BITS) |
+           (uint64_t)front << RANGE_BITS | (uint64_t)back;
+}
+
 static struct {
     pthread_mutex_t busy;       /* held by the caller whose loop the team runs */
     pthread_mutex_t lock;       /* guards sleeping and waking */
@@ -65,19 +80,22 @@ static struct {
 } team = {.busy = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
           .posted = PTHREAD_COND_INITIALIZER, .finished = PTHREAD_COND_INITIALIZER};
 
-/* Take and run tasks of loop `generation` until none are left. */
-static void take_tasks(uint32_t generation)
+/* Take and run tasks of loop `generation`, from the front of the range or
+ * from its back, until none are left. */
+static void take_tasks(uint32_t generation, int from_back)
 {
     for (;;) {
         uint64_t claim = atomic_load(&team.claim);
-        if ((uint32_t)(claim >> 32) != generation) return;
-        const int64_t t = (int64_t)(claim & 0xffffffffu), n_tasks = atomic_load(&team.n_tasks);
-        if (t >= n_tasks) return;
+        if ((claim >> (2 * RANGE_BITS)) != (generation & GENERATION_MASK)) return;
+        const int64_t front = (int64_t)(claim >> RANGE_BITS & RANGE_MASK);
+        const int64_t back = (int64_t)(claim & RANGE_MASK), n_tasks = atomic_load(&team.n_tasks);
+        if (front >= back) return;
         fcn_task task = atomic_load(&team.task);
         void *context = atomic_load(&team.context);
         /* success means the loop was still running: task and context were its own */
-        if (!atomic_compare_exchange_weak(&team.claim, &claim, claim + 1)) continue;
-        task(context, t);
+        const uint64_t rest = from_back ? claim - 1 : claim + ((uint64_t)1 << RANGE_BITS);
+        if (!atomic_compare_exchange_weak(&team.claim, &claim, rest)) continue;
+        task(context, from_back ? back - 1 : front);
         if (atomic_fetch_add(&team.done, 1) + 1 == n_tasks) {
             pthread_mutex_lock(&team.lock);
             if (team.caller_sleeping) pthread_cond_signal(&team.finished);
@@ -103,7 +121,7 @@ static void *worker(void *arg)
             pthread_mutex_unlock(&team.lock);
         }
         seen = atomic_load(&team.generation);
-        if (index < atomic_load(&team.helpers)) take_tasks(seen);
+        if (index < atomic_load(&team.helpers)) take_tasks(seen, 1);
     }
     return NULL;
 }
@@ -140,26 +158,26 @@ static void grow_team(int wanted)
 void fcn_parallel_for(fcn_task task, void *context, int64_t n_tasks, int threads)
 {
     if (threads > MAX_WORKERS + 1) threads = MAX_WORKERS + 1;
-    if (threads <= 1 || n_tasks <= 1 || n_tasks >= CLOSED ||
+    if (threads <= 1 || n_tasks <= 1 || n_tasks > MAX_TASKS ||
         pthread_mutex_trylock(&team.busy) != 0) {
         for (int64_t t = 0; t < n_tasks; t++) task(context, t);
         return;
     }
     grow_team(threads - 1);
     const uint32_t generation = atomic_load(&team.generation) + 1;
-    atomic_store(&team.claim, (uint64_t)generation << 32 | CLOSED);
+    atomic_store(&team.claim, claim_of(generation, 0, 0));
     atomic_store(&team.task, task);
     atomic_store(&team.context, context);
     atomic_store(&team.n_tasks, n_tasks);
     atomic_store(&team.helpers, threads - 1);
     atomic_store(&team.done, 0);
-    atomic_store(&team.claim, (uint64_t)generation << 32);
+    atomic_store(&team.claim, claim_of(generation, 0, n_tasks));
     atomic_store(&team.generation, generation);
     pthread_mutex_lock(&team.lock);
     if (team.workers_sleeping) pthread_cond_broadcast(&team.posted);
     pthread_mutex_unlock(&team.lock);
 
-    take_tasks(generation);
+    take_tasks(generation, 0);
     /* wait only for tasks that other threads took and are still running */
     for (int spin = 0; atomic_load(&team.done) < n_tasks; spin++) {
         if (spin < SPINS) {

@@ -20,8 +20,9 @@ typedef void (*fcn_task)(void *context, int64_t task);
 
 /* Run task(context, t) for every t in [0, n_tasks), each exactly once, on up
  * to `threads` threads (the caller's among them), taken in order by whichever
- * thread is free; returns when all have run. threads <= 1, or a team already
- * busy with another caller's loop, runs them all on the calling thread. */
+ * thread is free; returns when all have run. threads <= 1, a loop of 2^20
+ * tasks or more, or a team already busy with another caller's loop runs them
+ * all on the calling thread. */
 void fcn_parallel_for(fcn_task task, void *context, int64_t n_tasks, int threads);
 
 /* Where task `task` of a loop over n items in chunks of per_task ends. */
