@@ -2,6 +2,7 @@
  * compiled for AVX-512 (x86-64-v4), AVX2 + FMA (x86-64-v3) and the
  * baseline's 16-byte vectors (any architecture), chosen at run time; block
  * sizes from the caches of the CPU it runs on. */
+#include <string.h>
 #include <unistd.h>
 
 #include "gemm.h"
@@ -72,12 +73,14 @@ typedef struct {
                           int64_t a_col, const real *B_panel, int64_t kc, int accumulate);
     void (*matmul_unpacked)(real *C, const real *A, int64_t a_row, int64_t a_col,
                             const real *B, int64_t i0, int64_t i1, int64_t N, int64_t K);
+    void (*matrix_vector)(real *c, const real *A, int64_t a_row, const real *b, int64_t M,
+                          int64_t K);
 } kernels;
 
 #define KERNELS(isa, vec_bytes, tile_rows, tile_vecs)                                          \
     {tile_rows, (int64_t)((tile_vecs) * (vec_bytes) / sizeof(real)), FCN(pack_A_##isa),       \
      FCN(pack_B_##isa), FCN(tile_packed_##isa), FCN(tile_in_place_##isa),            \
-     FCN(matmul_unpacked_##isa)}
+     FCN(matmul_unpacked_##isa), FCN(matrix_vector_##isa)}
 
 #if FCN_PORTABLE_C
 static const kernels baseline = KERNELS(baseline, sizeof(real), 4, 2);
@@ -249,25 +252,16 @@ static void rows_task(void *context, int64_t task)
     rows_of_C(p, first * p->g->tile_rows, min_i64(end * p->g->tile_rows, p->M));
 }
 
-/* C = A @ b for one column b (N == 1) and A's rows contiguous: a chain per
- * row in the order of k, as the tiles', eight rows in flight. */
-static void matrix_vector(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) b, int64_t M, int64_t K)
+/* fcn_task: a share of the rows of c = A @ b (N == 1), in groups of four as
+ * the kernel takes them, then their epilogue. */
+static void matrix_vector_task(void *context, int64_t task)
 {
-    enum { ROWS = 8 };
-    int64_t i = 0;
-    for (; i + ROWS <= M; i += ROWS) {
-        real acc[ROWS] = {0};
-        for (int64_t k = 0; k < K; k++) {
-            const real b_k = b.data[k * b.row];
-            for (int r = 0; r < ROWS; r++) acc[r] += A.data[(i + r) * A.row + k] * b_k;
-        }
-        for (int r = 0; r < ROWS; r++) C[i + r] = acc[r];
-    }
-    for (; i < M; i++) {
-        real acc = 0;
-        for (int64_t k = 0; k < K; k++) acc += A.data[i * A.row + k] * b.data[k * b.row];
-        C[i] = acc;
-    }
+    const product *p = context;
+    const int64_t groups = (p->M + 3) / 4;
+    const int64_t i0 = task * groups / p->n_tasks * 4;
+    const int64_t i1 = min_i64((task + 1) * groups / p->n_tasks * 4, p->M);
+    p->g->matrix_vector(p->C + i0, p->A.data + i0 * p->A.row, p->A.row, p->B.data, i1 - i0, p->K);
+    p->done(p->C, i0, i1, 1, p->context);
 }
 
 void FCN(fcn_gemm)(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M, int64_t N,
@@ -284,9 +278,12 @@ void FCN(fcn_gemm)(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M, int
         done(C, 0, M, N, context);
         return;
     }
-    if (N == 1 && A.col == 1) {
-        matrix_vector(C, A, B, M, K);
-        done(C, 0, M, N, context);
+    if (N == 1 && A.col == 1 && B.row == 1) { /* one column: a dot product per row */
+        /* bound by reading A rather than by arithmetic: worth the team sooner */
+        const int threads = fcn_threads_for(16 * M * K, FCN_PARALLEL_MIN_WORK);
+        product p = {.g = g, .C = C, .A = A, .B = B, .M = M, .N = 1, .K = K,
+                     .n_tasks = threads > 1 ? 4 * threads : 1, .done = done, .context = context};
+        fcn_parallel_for(matrix_vector_task, &p, p.n_tasks, threads);
         return;
     }
     const int threads = fcn_threads_for(M * N * K, FCN_PARALLEL_MIN_WORK);

@@ -35,19 +35,33 @@ typedef real KERNEL(vec) __attribute__((vector_size(VEC_BYTES), aligned(sizeof(r
 #define LANES ((int64_t)(VEC_BYTES / sizeof(real)))
 #define TILE_COLS (TILE_VECS * LANES)
 
-/* Panels [first, end) of block rows k0 .. k0+kc-1 of B(k, n) = B[k*b_row + n*b_col]. */
+/* Panels [first, end) of block rows k0 .. k0+kc-1 of B(k, n) = B[k*b_row + n*b_col].
+ * B is read along its contiguous direction, row by row (b_col == 1) or column
+ * by column (B is a transpose), so that the hardware prefetchers follow it;
+ * the writes stay within panels in cache. */
 ISA_TARGET static void KERNEL(pack_B)(real *restrict pack, const real *restrict B,
                                       int64_t b_row, int64_t b_col, int64_t k0, int64_t kc,
                                       int64_t N, int64_t first, int64_t end)
 {
-    for (int64_t p = first; p < end; p++) {
-        real *restrict panel = pack + p * kc * TILE_COLS;
-        const int64_t j0 = p * TILE_COLS, cols = N - j0 < TILE_COLS ? N - j0 : TILE_COLS;
-        for (int64_t k = 0; k < kc; k++) {
-            const real *b = B + (k0 + k) * b_row + j0 * b_col;
-            for (int64_t c = 0; c < cols; c++) panel[k * TILE_COLS + c] = b[c * b_col];
-            for (int64_t c = cols; c < TILE_COLS; c++) panel[k * TILE_COLS + c] = 0;
-        }
+    const int64_t full_end = N / TILE_COLS < end ? N / TILE_COLS : end; /* unpadded panels */
+    if (b_col == 1) {
+        for (int64_t k = 0; k < kc; k++)
+            for (int64_t p = first; p < full_end; p++)
+                memcpy(pack + (p * kc + k) * TILE_COLS, B + (k0 + k) * b_row + p * TILE_COLS,
+                                 TILE_COLS * sizeof(real));
+    } else {
+        for (int64_t p = first; p < full_end; p++)
+            for (int64_t c = 0; c < TILE_COLS; c++) {
+                const real *column = B + (p * TILE_COLS + c) * b_col + k0 * b_row;
+                for (int64_t k = 0; k < kc; k++) pack[(p * kc + k) * TILE_COLS + c] = column[k * b_row];
+            }
+    }
+    for (int64_t p = full_end > first ? full_end : first; p < end; p++) { /* zero past N */
+        const int64_t j0 = p * TILE_COLS;
+        for (int64_t k = 0; k < kc; k++)
+            for (int64_t c = 0; c < TILE_COLS; c++)
+                pack[(p * kc + k) * TILE_COLS + c] =
+                    j0 + c < N ? B[(k0 + k) * b_row + (j0 + c) * b_col] : 0;
     }
 }
 
@@ -76,34 +90,22 @@ ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict 
     }
 }
 
-/* C tile (rows x cols of a TILE_ROWS x TILE_COLS tile, row stride ldc)
- * = A(r, k) @ B panel over kc, where A(r, k) = A[r * a_row + k * a_col], plus
- * the tile's current values when accumulate (the K blocks before this one).
- * Each C[i][j] is one chain of fused multiply-adds in the order of k, across
+/* One micro-tile of C (TILE_ROWS x TILE_COLS, row stride ldc) = A(r, k) @ B
+ * panel over kc, where A(r, k) = A[r * a_row + k * a_col], plus the tile's
+ * current values when accumulate (the K blocks before this one). Each
+ * C[i][j] is one chain of fused multiply-adds in the order of k, across
  * blocks too: the result does not depend on the blocking or on the thread
- * that computes the tile. Inlined into the two kernels below, so that the
- * packed one's strides are constants. */
+ * that computes the tile. Inlined into the kernels below, so that the packed
+ * one's strides are constants. */
 ISA_TARGET static inline ALWAYS_INLINE void
-KERNEL(tile)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols,
-             const real *restrict A, int64_t a_row, int64_t a_col,
-             const real *restrict B_panel, int64_t kc, int accumulate)
+KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_row,
+             int64_t a_col, const real *restrict B_panel, int64_t kc, int accumulate)
 {
     KERNEL(vec) acc[TILE_ROWS][TILE_VECS];
-    const int full = rows == TILE_ROWS && cols == TILE_COLS;
-    real spill[TILE_ROWS * TILE_COLS];
-    const real *from = C; /* where the tile's current values are read */
-    int64_t from_stride = ldc;
-    if (accumulate && !full) {
-        for (int64_t idx = 0; idx < TILE_ROWS * TILE_COLS; idx++) spill[idx] = 0;
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t c = 0; c < cols; c++) spill[r * TILE_COLS + c] = C[r * ldc + c];
-        from = spill;
-        from_stride = TILE_COLS;
-    }
     TILE_UNROLL
     for (int r = 0; r < TILE_ROWS; r++)
         for (int v = 0; v < TILE_VECS; v++)
-            acc[r][v] = accumulate ? *(const KERNEL(vec) *)(from + r * from_stride + v * LANES)
+            acc[r][v] = accumulate ? *(const KERNEL(vec) *)(C + r * ldc + v * LANES)
                                    : (KERNEL(vec)){0};
     for (int64_t k = 0; k < kc; k++) {
         KERNEL(vec) b[TILE_VECS];
@@ -115,32 +117,46 @@ KERNEL(tile)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols,
             for (int v = 0; v < TILE_VECS; v++) acc[r][v] += a * b[v];
         }
     }
-    real *to = full ? C : spill; /* where the tile's new values go */
-    const int64_t to_stride = full ? ldc : TILE_COLS;
     TILE_UNROLL
     for (int r = 0; r < TILE_ROWS; r++)
-        for (int v = 0; v < TILE_VECS; v++)
-            *(KERNEL(vec) *)(to + r * to_stride + v * LANES) = acc[r][v];
-    if (full) return;
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < cols; c++) C[r * ldc + c] = spill[r * TILE_COLS + c];
+        for (int v = 0; v < TILE_VECS; v++) *(KERNEL(vec) *)(C + r * ldc + v * LANES) = acc[r][v];
 }
 
-/* A tile from a packed A panel (pack_A). */
+/* The rows x cols corner of a tile (C's last rows or columns), computed as a
+ * whole tile in a copy, so that nothing past C is read or written. */
+ISA_TARGET static inline ALWAYS_INLINE void
+KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const real *A,
+               int64_t a_row, int64_t a_col, const real *B_panel, int64_t kc, int accumulate)
+{
+    real copy[TILE_ROWS * TILE_COLS] = {0};
+    for (int64_t r = 0; r < rows && accumulate; r++)
+        for (int64_t c = 0; c < cols; c++) copy[r * TILE_COLS + c] = C[r * ldc + c];
+    KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, kc, accumulate);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) C[r * ldc + c] = copy[r * TILE_COLS + c];
+}
+
+/* A tile, or its rows x cols corner, from a packed A panel (pack_A). */
 ISA_TARGET static void KERNEL(tile_packed)(real *C, int64_t ldc, int64_t rows, int64_t cols,
                                            const real *A_panel, const real *B_panel,
                                            int64_t kc, int accumulate)
 {
-    KERNEL(tile)(C, ldc, rows, cols, A_panel, 1, TILE_ROWS, B_panel, kc, accumulate);
+    if (rows == TILE_ROWS && cols == TILE_COLS)
+        KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, kc, accumulate);
+    else
+        KERNEL(corner)(C, ldc, rows, cols, A_panel, 1, TILE_ROWS, B_panel, kc, accumulate);
 }
 
-/* A tile of TILE_ROWS rows read from A in place: where A's panels would be
- * used once, packing them costs more than it saves. */
+/* A tile of TILE_ROWS rows, or its first cols columns, read from A in place:
+ * where A's panels would be used once, packing them costs more than it saves. */
 ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
                                              const real *A, int64_t a_row, int64_t a_col,
                                              const real *B_panel, int64_t kc, int accumulate)
 {
-    KERNEL(tile)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, kc, accumulate);
+    if (cols == TILE_COLS)
+        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, kc, accumulate);
+    else
+        KERNEL(corner)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, kc, accumulate);
 }
 
 /* C[i0:i1, :] = A(i0:i1, :) @ B for a few rows of a row-major B (b_col == 1),
@@ -162,6 +178,42 @@ ISA_TARGET static void KERNEL(matmul_unpacked)(real *restrict C, const real *res
         }
     }
 }
+
+/* c = A @ b for one column b (contiguous) and rows of A contiguous: each
+ * row a dot product of SUMS interleaved partial sums (lane j sums the terms
+ * k = j mod SUMS), added up in a fixed tree. SUMS is 64 bytes of reals on
+ * every vector unit, so the AVX2 and AVX-512 kernels round alike; four rows
+ * share each load of b. */
+#define DOT_VECS ((int)(64 / VEC_BYTES))
+ISA_TARGET static void KERNEL(matrix_vector)(real *restrict c, const real *restrict A,
+                                             int64_t a_row, const real *restrict b, int64_t M,
+                                             int64_t K)
+{
+    enum { ROWS = 4, SUMS = DOT_VECS * LANES };
+    const int64_t K_vectors = K / SUMS * SUMS;
+    for (int64_t i0 = 0; i0 < M; i0 += ROWS) {
+        const real *row[ROWS]; /* rows past M repeat row i0; their sums are dropped */
+        for (int r = 0; r < ROWS; r++) row[r] = A + (i0 + (i0 + r < M ? r : 0)) * a_row;
+        KERNEL(vec) acc[ROWS][DOT_VECS];
+        for (int r = 0; r < ROWS; r++)
+            for (int v = 0; v < DOT_VECS; v++) acc[r][v] = (KERNEL(vec)){0};
+        for (int64_t k = 0; k < K_vectors; k += SUMS)
+            for (int v = 0; v < DOT_VECS; v++) {
+                const KERNEL(vec) b_k = *(const KERNEL(vec) *)(b + k + v * LANES);
+                for (int r = 0; r < ROWS; r++)
+                    acc[r][v] += *(const KERNEL(vec) *)(row[r] + k + v * LANES) * b_k;
+            }
+        for (int r = 0; r < ROWS && i0 + r < M; r++) {
+            real sums[SUMS];
+            memcpy(sums, acc[r], sizeof(sums));
+            for (int64_t k = K_vectors; k < K; k++) sums[k - K_vectors] += row[r][k] * b[k];
+            for (int width = SUMS / 2; width >= 1; width /= 2)
+                for (int j = 0; j < width; j++) sums[j] += sums[j + width];
+            c[i0 + r] = sums[0];
+        }
+    }
+}
+#undef DOT_VECS
 
 #undef LANES
 #undef TILE_COLS

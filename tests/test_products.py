@@ -77,7 +77,8 @@ def test_fused_kernels_agree_bitwise(dtype, rows, fan_in, fan_out):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("rows, fan_in, fan_out", [(300, 64, 100), (256, 1024, 70), (97, 512, 300)])
+@pytest.mark.parametrize("rows, fan_in, fan_out",
+                         [(300, 64, 100), (256, 1024, 70), (97, 512, 300), (257, 1100, 1)])
 def test_products_are_bitwise_the_same_for_any_thread_count(dtype, rows, fan_in, fan_out):
     """Large enough for the team; the tasks split rows, never a sum."""
     args = layer(rows, fan_in, fan_out, dtype)
