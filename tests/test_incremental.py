@@ -1,12 +1,10 @@
 """warm_start and partial_fit, step for step against scikit-learn."""
 
-import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits, make_regression
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from fcnet import FCNetClassifier, FCNetRegressor
@@ -35,9 +33,7 @@ def test_warm_start_continues_as_scikit_learn(digits, solver):
     models = []
     for cls in (MLPClassifier, FCNetClassifier):
         model = cls(warm_start=True, max_iter=4, solver=solver, **PARAMS)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y).fit(X[:1000], y[:1000])
+        model.fit(X, y).fit(X[:1000], y[:1000])
         models.append(model)
     theirs, ours = models
     assert len(ours.loss_curve_) == 8 and ours.n_iter_ == 4
@@ -47,9 +43,7 @@ def test_warm_start_continues_as_scikit_learn(digits, solver):
 def test_warm_start_refuses_a_changed_class_set(digits):
     X, y = digits
     model = FCNetClassifier(warm_start=True, max_iter=2, **PARAMS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
+    model.fit(X, y)
     with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same"):
         model.fit(X[y < 5], y[y < 5])
 
@@ -143,9 +137,7 @@ def test_an_int_random_state_reseeds_every_fit():
     seed gives the same fits, one after another and after a fit with another."""
     X, y = make_regression(n_samples=200, n_features=5, random_state=1)
     model = FCNetRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=np.int64(7))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        first = model.fit(X, y).coefs_[0].copy()
-        model.set_params(random_state=8).fit(X, y)
-        again = model.set_params(random_state=np.int64(7)).fit(X, y).coefs_[0]
+    first = model.fit(X, y).coefs_[0].copy()
+    model.set_params(random_state=8).fit(X, y)
+    again = model.set_params(random_state=np.int64(7)).fit(X, y).coefs_[0]
     assert_array_equal(first, again)

@@ -13,7 +13,6 @@ from sklearn.datasets import (
     make_multilabel_classification,
     make_regression,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
@@ -67,9 +66,7 @@ def fit_both(problem, solver, dtype, **params):
     X = X.astype(dtype)
     params = dict(hidden_layer_sizes=(32, 16), activation=activation, random_state=0,
                   max_iter=10, batch_size=64, learning_rate_init=0.01) | solver | params
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return sklearn_class(**params).fit(X, y), fcnet_class(**params).fit(X, y), X
+    return sklearn_class(**params).fit(X, y), fcnet_class(**params).fit(X, y), X
 
 
 def params_of(model):

@@ -7,7 +7,6 @@ import pickle
 import struct
 import time
 import tracemalloc
-import warnings
 import zipfile
 import zlib
 
@@ -16,16 +15,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.datasets import load_iris, make_regression
-from sklearn.exceptions import ConvergenceWarning
 
 import fcnet
 from fcnet import FCNetClassifier, FCNetRegressor
-
-
-def fitted(model, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y, **fit_params)
 
 
 @pytest.fixture
@@ -57,8 +49,8 @@ def assert_same_model(loaded, model, X):
 def test_save_load_is_exact_and_partial_fit_continues_identically(iris, dtype, solver):
     X, y = iris
     X = X.astype(dtype)
-    model = fitted(FCNetClassifier(hidden_layer_sizes=(7,), solver=solver, max_iter=20,
-                                   random_state=0, class_weight={"setosa": 2.0}), X, y)
+    model = FCNetClassifier(hidden_layer_sizes=(7,), solver=solver, max_iter=20,
+                            random_state=0, class_weight={"setosa": 2.0}).fit(X, y)
     loaded = fcnet.load(io.BytesIO(saved(model)))
     assert_same_model(loaded, model, X)
     assert loaded.loss_curve_ == model.loss_curve_ and loaded.t_ == model.t_
@@ -73,7 +65,7 @@ def test_save_load_regressor_lbfgs_early_stopping_and_file_paths(tmp_path):
                   FCNetRegressor(early_stopping=True, max_iter=30, random_state=0),
                   FCNetRegressor(loss="poisson", max_iter=5, random_state=0)]:
         target = np.abs(y) if model.loss == "poisson" else y
-        fitted(model, X, target)
+        model.fit(X, target)
         path = tmp_path / "model.fcnet"
         fcnet.save(model, path)
         loaded = fcnet.load(path)
@@ -88,7 +80,7 @@ def test_pandas_feature_names_survive(iris):
 
     X, y = iris
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    model = fitted(FCNetClassifier(max_iter=5, random_state=0), frame, y)
+    model = FCNetClassifier(max_iter=5, random_state=0).fit(frame, y)
     loaded = fcnet.load(io.BytesIO(saved(model)))
     assert_array_equal(loaded.feature_names_in_, model.feature_names_in_)
     assert_array_equal(loaded.predict(frame), model.predict(frame))
@@ -101,7 +93,7 @@ def test_files_from_before_dropout_and_the_robust_losses_load(iris, cls):
     did."""
     X, y = iris
     y = y if cls is FCNetClassifier else X[:, 3]
-    model = fitted(cls(hidden_layer_sizes=(5,), max_iter=3, random_state=0), X, y)
+    model = cls(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, y)
 
     def without_later_params(name, content):
         if name != "fcnet.json":
@@ -123,7 +115,7 @@ def test_pickle_and_joblib_round_trips_keep_learning(iris, dump, restore):
     """scikit-learn's MLP once stopped learning after unpickling (#19626):
     its optimizer held the old arrays. fcnet's partial_fit keeps training."""
     X, y = iris
-    model = fitted(FCNetClassifier(max_iter=5, random_state=0), X, y)
+    model = FCNetClassifier(max_iter=5, random_state=0).fit(X, y)
     loaded = restore(dump(model))
     assert_same_model(loaded, model, X)
     before = [c.copy() for c in loaded.coefs_]
@@ -158,8 +150,7 @@ def npy(array):
 
 def test_hostile_and_broken_files_raise_value_error(iris):
     X, y = iris
-    good = saved(fitted(FCNetClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0),
-                        X, y))
+    good = saved(FCNetClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, y))
     def metadata_edit(edit):
         def change(name, content):
             if name != "fcnet.json":
@@ -222,7 +213,7 @@ def _compressed(data):
 def test_fuzzed_files_raise_value_error_or_load_a_working_model():
     """10,000 mutations of a valid file: bytes flipped, cut, inserted."""
     X, y = load_iris(return_X_y=True)
-    model = fitted(FCNetClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0), X, y)
+    model = FCNetClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
     good = saved(model)
     rng = np.random.default_rng(0)
     start, outcomes = time.monotonic(), {"error": 0, "loaded": 0}
@@ -256,7 +247,7 @@ def test_save_writes_the_numpy_scalars_validation_accepts(tmp_path):
                   max_iter=np.uint64(3), random_state=np.int64(7), shuffle=np.bool_(False),
                   n_iter_no_change=np.inf, solver="sgd", activation=np.str_("tanh"),
                   class_weight={np.int64(0): np.float32(2.0)})
-    model = fitted(FCNetClassifier(**params), X, y)
+    model = FCNetClassifier(**params).fit(X, y)
     path = tmp_path / "model.fcnet"
     fcnet.save(model, path)
     loaded = fcnet.load(path)
@@ -269,7 +260,7 @@ def test_save_writes_the_numpy_scalars_validation_accepts(tmp_path):
 def test_a_failed_save_leaves_the_file_already_there_as_it_was(tmp_path, iris, monkeypatch):
     X, y = iris
     path = tmp_path / "model.fcnet"
-    good = fitted(FCNetClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0), X, y)
+    good = FCNetClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
     fcnet.save(good, path)
     before = path.read_bytes()
     # a disk that fills, or Ctrl-C, while the arrays are written
@@ -281,7 +272,7 @@ def test_a_failed_save_leaves_the_file_already_there_as_it_was(tmp_path, iris, m
 
         monkeypatch.setattr(np.lib.format, "write_array", failing_write_array)
         with pytest.raises(type(fault)):
-            fcnet.save(fitted(FCNetClassifier(max_iter=2, random_state=1), X, y), path)
+            fcnet.save(FCNetClassifier(max_iter=2, random_state=1).fit(X, y), path)
         assert path.read_bytes() == before
         assert [p.name for p in tmp_path.iterdir()] == ["model.fcnet"]  # nothing left beside
     assert_same_model(fcnet.load(path), good, X)
@@ -289,7 +280,7 @@ def test_a_failed_save_leaves_the_file_already_there_as_it_was(tmp_path, iris, m
 
 def test_save_into_a_missing_directory_raises_os_error_and_leaves_nothing(tmp_path, iris):
     X, y = iris
-    model = fitted(FCNetClassifier(max_iter=2, random_state=0), X, y)
+    model = FCNetClassifier(max_iter=2, random_state=0).fit(X, y)
     with pytest.raises(FileNotFoundError):
         fcnet.save(model, tmp_path / "missing" / "model.fcnet")
     with pytest.raises(IsADirectoryError):
@@ -301,8 +292,7 @@ def test_every_truncation_of_a_real_file_raises_value_error(tmp_path):
     """Cut at every offset, from the end and from the start, on disk: a file
     (unlike a BytesIO) raised OSError when zipfile sought before its start."""
     X, y = load_iris(return_X_y=True)
-    good = saved(fitted(FCNetClassifier(hidden_layer_sizes=(2,), max_iter=2, random_state=0),
-                        X, y))
+    good = saved(FCNetClassifier(hidden_layer_sizes=(2,), max_iter=2, random_state=0).fit(X, y))
     path = tmp_path / "cut.fcnet"
     for cut in range(1, len(good)):
         for data in (good[:cut], good[cut:]):
@@ -399,8 +389,8 @@ def hostile_archives(good):
 
 def test_hostile_archives_raise_value_error_within_bounded_memory(tmp_path):
     X, y = load_iris(return_X_y=True)
-    good = saved(fitted(FCNetClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=2,
-                                        random_state=0), X, y))
+    good = saved(FCNetClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=2,
+                                 random_state=0).fit(X, y))
     assert fcnet.load(io.BytesIO(archive_like(good))).predict(X[:2]).shape == (2,)
     path = tmp_path / "hostile.fcnet"
     for name, data in hostile_archives(good).items():
