@@ -1,19 +1,18 @@
 """fcnet.backprop and fcnet.check_gradients on fitted estimators, against
 the NumPy reference."""
 
-
 import numpy as np
 import pytest
 import reference_mlp as ref
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import make_regression
 
 import fcnet
 
 
 @pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
-def test_backprop_of_a_classifier_matches_the_reference(activation):
-    X, y = load_iris(return_X_y=True)
+def test_backprop_of_a_classifier_matches_the_reference(activation, iris):
+    X, y = iris
     model = fcnet.FCNetClassifier(hidden_layer_sizes=(5, 4), activation=activation,
                                   alpha=0.01, max_iter=5, random_state=0).fit(X, y)
     batch = slice(10, 140, 7)
@@ -37,8 +36,8 @@ def test_check_gradients_on_regressors(n_outputs, dtype):
         assert fcnet.check_gradients(model, X[:8], y[:8] / 100) < 1e-7
 
 
-def test_check_gradients_with_sample_weight_and_labels():
-    X, y = load_iris(return_X_y=True)
+def test_check_gradients_with_sample_weight_and_labels(iris):
+    X, y = iris
     labels = np.array(["a", "b", "c"])[y]
     model = fcnet.FCNetClassifier(hidden_layer_sizes=(4,), activation="logistic",
                                   alpha=0.0, max_iter=3, random_state=0).fit(X, labels)
@@ -50,10 +49,10 @@ def test_check_gradients_with_sample_weight_and_labels():
     assert_allclose(heavier.dW[1], lighter.dW[1], rtol=1e-12)  # n is the weight sum (alpha 0)
 
 
-def test_backprop_refuses_an_unfitted_estimator_or_wrong_features():
+def test_backprop_refuses_an_unfitted_estimator_or_wrong_features(iris):
     from sklearn.exceptions import NotFittedError
 
-    X, y = load_iris(return_X_y=True)
+    X, y = iris
     with pytest.raises(NotFittedError):
         fcnet.backprop(fcnet.FCNetClassifier(), X, y)
     model = fcnet.FCNetClassifier(max_iter=1).fit(X, y)

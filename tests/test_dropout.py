@@ -8,8 +8,6 @@ import pytest
 import reference_mlp as ref
 import scipy.sparse
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_iris
-from sklearn.preprocessing import StandardScaler
 
 import fcnet
 from fcnet import FCNetClassifier, FCNetRegressor, _core
@@ -46,15 +44,16 @@ def test_mask_of_rate_zero_keeps_everything():
 
 
 @pytest.fixture
-def regression():
+def noisy_linear_regression():
+    """40 samples of 4 features and a linear target with noise."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 4))
     return X, X[:, 0] - 0.5 * X[:, 1] + 0.1 * rng.standard_normal(40)
 
 
 @pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
-def test_backprop_shows_the_masks_and_matches_the_reference(regression, activation):
-    X, y = regression
+def test_backprop_shows_the_masks_and_matches_the_reference(noisy_linear_regression, activation):
+    X, y = noisy_linear_regression
     model = FCNetRegressor(hidden_layer_sizes=(6, 5), activation=activation,
                            dropout=0.4, alpha=0.01, max_iter=5, random_state=0).fit(X, y)
     result = fcnet.backprop(model, X[:15], y[:15], dropout_seed=7)
@@ -67,8 +66,8 @@ def test_backprop_shows_the_masks_and_matches_the_reference(regression, activati
                                                      "squared_error", 0.01, result.mask))
 
 
-def test_backprop_without_a_seed_is_the_pass_without_dropout(regression):
-    X, y = regression
+def test_backprop_without_a_seed_is_the_pass_without_dropout(noisy_linear_regression):
+    X, y = noisy_linear_regression
     params = dict(hidden_layer_sizes=(6,), activation="tanh", max_iter=5, random_state=0)
     model = FCNetRegressor(dropout=0.4, **params).fit(X, y)
     plain = FCNetRegressor(**params).fit(X, y).set_params(max_iter=1)
@@ -83,9 +82,8 @@ def test_backprop_without_a_seed_is_the_pass_without_dropout(regression):
 
 @pytest.mark.parametrize("activation", ["logistic", "tanh"])
 @pytest.mark.parametrize("estimator", ["classifier", "regressor"])
-def test_check_gradients_holds_for_a_fixed_mask(activation, estimator):
-    X, y = load_iris(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
+def test_check_gradients_holds_for_a_fixed_mask(activation, estimator, iris_standardized):
+    X, y = iris_standardized
     if estimator == "classifier":
         model = FCNetClassifier(hidden_layer_sizes=(5, 4), activation=activation, dropout=0.3,
                                 max_iter=5, random_state=0)
@@ -99,8 +97,8 @@ def test_check_gradients_holds_for_a_fixed_mask(activation, estimator):
     assert 0 < np.mean(kept[1] == 0) < 1  # some units were dropped, not all
 
 
-def test_backprop_refuses_a_seed_without_dropout_or_out_of_range(regression):
-    X, y = regression
+def test_backprop_refuses_a_seed_without_dropout_or_out_of_range(noisy_linear_regression):
+    X, y = noisy_linear_regression
     model = FCNetRegressor(hidden_layer_sizes=(3,), max_iter=2).fit(X, y)
     with pytest.raises(ValueError, match="dropout > 0"):
         fcnet.backprop(model, X, y, dropout_seed=0)
@@ -112,8 +110,9 @@ def test_backprop_refuses_a_seed_without_dropout_or_out_of_range(regression):
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fit_with_dropout_is_reproducible_and_follows_random_state(regression, solver, dtype):
-    X, y = regression
+def test_fit_with_dropout_is_reproducible_and_follows_random_state(noisy_linear_regression, solver,
+                                                                   dtype):
+    X, y = noisy_linear_regression
     X = X.astype(dtype)
 
     def fit(**params):
@@ -130,11 +129,11 @@ def test_fit_with_dropout_is_reproducible_and_follows_random_state(regression, s
         assert not np.array_equal(other.coefs_[1], first.coefs_[1])
 
 
-def test_each_epoch_and_partial_fit_call_draws_new_masks(regression, monkeypatch):
+def test_each_epoch_and_partial_fit_call_draws_new_masks(noisy_linear_regression, monkeypatch):
     """The masks of an epoch are keyed by the call's dropout seed and by the
     samples seen before it (t_): no two epochs share them, across partial_fit
     calls either, though an int random_state draws the same seed each call."""
-    X, y = regression
+    X, y = noisy_linear_regression
     keys, train_epoch = [], _core.train_epoch
 
     def recording(*args):
@@ -151,8 +150,8 @@ def test_each_epoch_and_partial_fit_call_draws_new_masks(regression, monkeypatch
     assert list(epochs) == [0, 40, 80, 120, 160]
 
 
-def test_sparse_input_with_dropout_matches_dense(regression):
-    X, y = regression
+def test_sparse_input_with_dropout_matches_dense(noisy_linear_regression):
+    X, y = noisy_linear_regression
     X[np.abs(X) < 0.7] = 0
     params = dict(hidden_layer_sizes=(8,), dropout=0.5, max_iter=10, random_state=0)
     dense = FCNetRegressor(**params).fit(X, y)
@@ -180,24 +179,24 @@ def test_dropout_reduces_overfitting():
     assert scores[0.5][1] > scores[0.0][1] + 0.05
 
 
-def test_dropout_needs_a_stochastic_solver(regression):
-    X, y = regression
+def test_dropout_needs_a_stochastic_solver(noisy_linear_regression):
+    X, y = noisy_linear_regression
     with pytest.raises(ValueError, match="dropout needs a stochastic solver"):
         FCNetRegressor(solver="lbfgs", dropout=0.1).fit(X, y)
 
 
 @pytest.mark.parametrize("cls", [FCNetClassifier, FCNetRegressor])
 @pytest.mark.parametrize("dropout", [-0.1, 1.0, 1.5, "half"])
-def test_bad_dropout_is_refused(cls, dropout):
-    X, y = load_iris(return_X_y=True)
+def test_bad_dropout_is_refused(cls, dropout, iris):
+    X, y = iris
     with pytest.raises(ValueError, match="'dropout' parameter"):
         cls(dropout=dropout).fit(X, y)
 
 
-def test_save_load_keeps_dropout_and_partial_fit_continues_identically():
+def test_save_load_keeps_dropout_and_partial_fit_continues_identically(iris):
     import onnxruntime
 
-    X, y = load_iris(return_X_y=True)
+    X, y = iris
     X = X.astype(np.float32)
     model = FCNetClassifier(hidden_layer_sizes=(8,), dropout=0.25, max_iter=5,
                             random_state=0).fit(X, y)

@@ -9,19 +9,12 @@ import textwrap
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import fcnet
 from fcnet import FCNetClassifier, FCNetRegressor, _core
-
-
-@pytest.fixture
-def iris():
-    return load_iris(return_X_y=True)
-
 
 
 def test_grid_search_jobs_do_not_oversubscribe_the_cores(iris):

@@ -1,10 +1,9 @@
 """warm_start and partial_fit, step for step against scikit-learn."""
 
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_digits, make_regression
+from sklearn.datasets import make_regression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from fcnet import FCNetClassifier, FCNetRegressor
@@ -12,13 +11,8 @@ from fcnet import FCNetClassifier, FCNetRegressor
 PARAMS = dict(hidden_layer_sizes=(16,), random_state=0, learning_rate_init=0.01)
 
 
-@pytest.fixture
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X / 16, y
-
-
-def assert_same_model(ours, theirs):
+def assert_same_training_state(ours, theirs):
+    """The same epoch, sample and no-improvement counts; loss curve and weights to rounding."""
     for name in ["n_iter_", "t_", "_no_improvement_count"]:
         assert getattr(ours, name) == getattr(theirs, name), name
     assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-8)
@@ -37,7 +31,7 @@ def test_warm_start_continues_as_scikit_learn(digits, solver):
         models.append(model)
     theirs, ours = models
     assert len(ours.loss_curve_) == 8 and ours.n_iter_ == 4
-    assert_same_model(ours, theirs)
+    assert_same_training_state(ours, theirs)
 
 
 def test_warm_start_refuses_a_changed_class_set(digits):
@@ -62,7 +56,7 @@ def test_partial_fit_sequence_as_scikit_learn(digits, solver):
         models.append(model)
     theirs, ours = models
     assert ours.n_iter_ == 1 and len(ours.loss_curve_) == 3
-    assert_same_model(ours, theirs)
+    assert_same_training_state(ours, theirs)
     assert_array_equal(ours.predict(X), theirs.predict(X))
 
 
@@ -75,7 +69,7 @@ def test_regressor_partial_fit_as_scikit_learn():
         for start in range(0, 300, 100):
             model.partial_fit(X[start : start + 100], y[start : start + 100])
         models.append(model)
-    assert_same_model(*models[::-1])
+    assert_same_training_state(*models[::-1])
 
 
 def test_partial_fit_errors_as_scikit_learn(digits):

@@ -1,7 +1,6 @@
 """fcnet.to_onnx: onnxruntime loads the model and predicts what fcnet
 predicts, for float32 and float64 input, every kind of target."""
 
-
 import numpy as np
 import onnxruntime
 import pytest

@@ -28,7 +28,8 @@ matplotlib.use("Agg")
 
 
 @pytest.fixture
-def regression():
+def regression_200x5():
+    """make_regression's 200 samples of 5 features, the target scaled to order 1."""
     X, y = make_regression(n_samples=200, n_features=5, random_state=0)
     return X, y / 100
 
@@ -65,8 +66,9 @@ def assigned_copies(model):
                                       fcnet_round_trip, assigned_copies],
                          ids=["fitted", "deepcopy", "pickle", "joblib", "fcnet.save",
                               "assigned"])
-def test_predict_sees_in_place_edits_of_the_weights(regression, obtained, model_dtype, x_dtype):
-    X, y = regression
+def test_predict_sees_in_place_edits_of_the_weights(regression_200x5, obtained, model_dtype,
+                                                    x_dtype):
+    X, y = regression_200x5
     model = obtained(FCNetRegressor(hidden_layer_sizes=(6,), max_iter=3,
                                     random_state=0).fit(X.astype(model_dtype), y))
     X = X.astype(x_dtype)
@@ -77,8 +79,8 @@ def test_predict_sees_in_place_edits_of_the_weights(regression, obtained, model_
     assert_allclose(model.predict(X), model.intercepts_[-1][0], rtol=1e-6)
 
 
-def test_predict_sees_a_replaced_layer(regression):
-    X, y = regression
+def test_predict_sees_a_replaced_layer(regression_200x5):
+    X, y = regression_200x5
     model = FCNetRegressor(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit(X, y)
     model.predict(X)
     model.intercepts_[-1] = model.intercepts_[-1] + 1000.0
@@ -86,9 +88,9 @@ def test_predict_sees_a_replaced_layer(regression):
     assert_allclose(model.predict(X), reference.predict(X) + 1000.0)
 
 
-def test_unpickled_weights_are_views_of_one_block_again(regression):
+def test_unpickled_weights_are_views_of_one_block_again(regression_200x5):
     """So that predict needs no packed copy of them after pickle, deepcopy or joblib."""
-    X, y = regression
+    X, y = regression_200x5
     model = pickled(FCNetRegressor(hidden_layer_sizes=(6, 4), max_iter=3,
                                    random_state=0).fit(X, y))
     block = model.coefs_[0].base
@@ -129,8 +131,8 @@ def diverge(model, X, y, call, **fit_params):
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_a_diverging_partial_fit_leaves_no_trace(regression, solver):
-    X, y = regression
+def test_a_diverging_partial_fit_leaves_no_trace(regression_200x5, solver):
+    X, y = regression_200x5
     model = FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, learning_rate="invscaling",
                            random_state=0)
     twin = copy.deepcopy(model)
@@ -157,8 +159,8 @@ def test_a_diverging_first_partial_fit_leaves_the_classifier_unfitted():
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 @pytest.mark.parametrize("warm_start", [True, False])
-def test_a_diverging_fit_leaves_the_previous_model(regression, solver, warm_start):
-    X, y = regression
+def test_a_diverging_fit_leaves_the_previous_model(regression_200x5, solver, warm_start):
+    X, y = regression_200x5
     model = FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=3,
                            warm_start=warm_start, random_state=0).fit(X, y)
     saved = state_of(vars(model))
@@ -169,9 +171,9 @@ def test_a_diverging_fit_leaves_the_previous_model(regression, solver, warm_star
 
 @pytest.mark.parametrize("solver, core_call", [("lbfgs", "forward_backward"),
                                                ("adam", "train_epoch")])
-def test_a_fit_that_fails_midway_leaves_the_previous_model(regression, monkeypatch, solver,
+def test_a_fit_that_fails_midway_leaves_the_previous_model(regression_200x5, monkeypatch, solver,
                                                            core_call):
-    X, y = regression
+    X, y = regression_200x5
     model = FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=5,
                            warm_start=True, random_state=0).fit(X, y)
     saved = state_of(vars(model))
