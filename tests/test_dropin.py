@@ -12,6 +12,7 @@ from sklearn.datasets import load_iris, make_regression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from weights import assert_same_weights
 
 import fcnet
 
@@ -53,8 +54,7 @@ def test_same_estimator_as_the_fcnet_name(ours, fcnet_class, theirs):
     mine = ours(solver="lbfgs", max_iter=15, random_state=0).fit(X, y)
     reference = fcnet_class(solver="lbfgs", max_iter=15, random_state=0).fit(X, y)
     assert isinstance(mine, fcnet_class)
-    for a, b in zip(mine.coefs_ + mine.intercepts_, reference.coefs_ + reference.intercepts_):
-        assert_array_equal(a, b)
+    assert_same_weights(mine, reference)
 
 
 @pytest.mark.parametrize("ours, fcnet_class, theirs", PAIRS)

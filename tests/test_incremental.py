@@ -5,6 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_regression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from weights import assert_same_weights
 
 from fcnet import FCNetClassifier, FCNetRegressor
 
@@ -113,9 +114,7 @@ def test_partial_fit_on_plain_arrays_equals_the_validated_path(dtype):
     for _ in range(3):
         plain.partial_fit(X, y)
         validated.partial_fit(np.asfortranarray(X), y.tolist())
-    for mine, reference in zip(plain.coefs_ + plain.intercepts_,
-                               validated.coefs_ + validated.intercepts_):
-        assert_array_equal(mine, reference)
+    assert_same_weights(plain, validated)
     bad_y, bad_X = y.copy(), X.copy()
     bad_y[3], bad_X[5, 1] = np.nan, np.inf
     with pytest.raises(ValueError, match="NaN"):

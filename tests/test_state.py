@@ -19,6 +19,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal, assert_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
+from weights import assert_same_weights
 
 import fcnet
 from fcnet import FCNetClassifier, FCNetRegressor, _core
@@ -219,9 +220,7 @@ def test_a_second_fit_while_one_runs_is_refused_and_changes_nothing(monkeypatch,
         release.set()
         first.join()
     assert model.n_iter_ == 5 == len(model.loss_curve_)
-    for mine, theirs in zip(model.coefs_ + model.intercepts_,
-                            reference.coefs_ + reference.intercepts_):
-        assert_array_equal(mine, theirs)
+    assert_same_weights(model, reference)
 
 
 def test_fits_of_one_estimator_from_many_threads_never_mix():
