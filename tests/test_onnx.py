@@ -22,7 +22,7 @@ TARGETS = {
 TOLERANCE = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-14)}
 
 
-def run(onnx_model, X):
+def onnxruntime_outputs(onnx_model, X):
     session = onnxruntime.InferenceSession(onnx_model.SerializeToString(),
                                            providers=["CPUExecutionProvider"])
     return session.run(None, {session.get_inputs()[0].name: X})
@@ -37,7 +37,7 @@ def test_onnx_model_loads_and_predicts_what_fcnet_predicts(target, dtype):
         hidden_layer_sizes=(6,), max_iter=30, random_state=0)
     model.fit(X.astype(dtype), y)
     X_test = X.astype(dtype)  # the model's own dtype: exact labels near 0.5
-    outputs = run(fcnet.to_onnx(model, X_test[:1]), X_test)
+    outputs = onnxruntime_outputs(fcnet.to_onnx(model, X_test[:1]), X_test)
     if not is_classifier:
         assert_allclose(outputs[0], model.predict(X_test).reshape(len(X), -1), **TOLERANCE[dtype])
         return
@@ -52,7 +52,8 @@ def test_float32_probabilities_as_an_array_on_request():
     model = fcnet.FCNetClassifier(hidden_layer_sizes=(6,), solver="lbfgs", random_state=0)
     model.fit(X.astype(np.float32), TARGETS["multiclass"])
     X_test = X.astype(np.float32)
-    outputs = run(fcnet.to_onnx(model, X_test[:1], options={"zipmap": False}), X_test)
+    onnx_model = fcnet.to_onnx(model, X_test[:1], options={"zipmap": False})
+    outputs = onnxruntime_outputs(onnx_model, X_test)
     assert_allclose(outputs[1], model.predict_proba(X_test), **TOLERANCE[np.float32])
 
 

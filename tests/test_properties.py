@@ -24,7 +24,7 @@ common = dict(
 )
 
 
-def data(n_samples, n_features, dtype, seed):
+def random_features(n_samples, n_features, dtype, seed):
     rng = np.random.default_rng(seed)
     return rng, (3 * rng.standard_normal((n_samples, n_features))).astype(dtype)
 
@@ -33,7 +33,7 @@ def data(n_samples, n_features, dtype, seed):
 @given(n_classes=st.integers(1, 4), multilabel=st.booleans(), **common)
 def test_classifier_outputs(n_samples, n_features, hidden, dtype, activation, solver,
                             batch_size, seed, n_classes, multilabel):
-    rng, X = data(n_samples, n_features, dtype, seed)
+    rng, X = random_features(n_samples, n_features, dtype, seed)
     y = rng.integers(0, 2, (n_samples, 3)) if multilabel else rng.integers(0, n_classes, n_samples)
     model = FCNetClassifier(hidden_layer_sizes=tuple(hidden), activation=activation,
                             solver=solver, batch_size=batch_size, max_iter=3, random_state=seed)
@@ -53,7 +53,7 @@ def test_classifier_outputs(n_samples, n_features, hidden, dtype, activation, so
 @given(n_outputs=st.integers(1, 3), poisson=st.booleans(), **common)
 def test_regressor_outputs(n_samples, n_features, hidden, dtype, activation, solver,
                            batch_size, seed, n_outputs, poisson):
-    rng, X = data(n_samples, n_features, dtype, seed)
+    rng, X = random_features(n_samples, n_features, dtype, seed)
     y = rng.poisson(2.0, (n_samples, n_outputs)).astype(float)
     y = y[:, 0] if n_outputs == 1 else y
     model = FCNetRegressor(loss="poisson" if poisson else "squared_error",
