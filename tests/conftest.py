@@ -1,5 +1,12 @@
 """The data sets several test modules take as fixtures, each named for what
-it holds; the parity problems' data sets are in tests/parity_problems.py."""
+it holds. What else the test modules share is a module of its own here:
+
+    parity_problems.py  the problems fcnet and scikit-learn are fitted on side by side
+    reference_mlp.py    the NumPy reference network, in the course's notation
+    weights.py          assert_same_weights: two models' weights, bit for bit
+    c_builds.py         CMake builds of the C tests (tests/c)
+    bad_inputs.py       the malformed inputs, each run in a process of its own
+"""
 
 import os
 
