@@ -39,9 +39,7 @@ def fit(X=X, y=y_class, cls=FCNetClassifier, sample_weight=None, **params):
 
 
 def predict(X_new, cls=FCNetClassifier):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = cls(max_iter=2).fit(X, y_class if cls is FCNetClassifier else y_reg)
+    model = cls(max_iter=2).fit(X, y_class if cls is FCNetClassifier else y_reg)
     return model.predict(X_new)
 
 

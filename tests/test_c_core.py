@@ -6,25 +6,16 @@ cross-compiled for aarch64, under qemu."""
 import os
 import pathlib
 import re
-import subprocess
 
 import pytest
+from c_builds import ROOT, build_c_tests, run
 
-ROOT = pathlib.Path(__file__).parent.parent
 CSRC = ROOT / "csrc"
-
-
-def run(command):
-    result = subprocess.run([str(part) for part in command], capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(map(str, command))}\n{result.stdout}{result.stderr}"
-    return result.stdout
 
 
 @pytest.mark.parametrize("portable", ["OFF", "ON"])
 def test_kernels_match_the_naive_reference(tmp_path, portable):
-    run(["cmake", "-S", ROOT, "-B", tmp_path, "-DFCN_C_TESTS=ON", "-DCMAKE_BUILD_TYPE=Release",
-         f"-DFCN_PORTABLE_C={portable}"])
-    run(["cmake", "--build", tmp_path, "--parallel", "2"])
+    build_c_tests(tmp_path, f"-DFCN_PORTABLE_C={portable}")
     shown = run(["ctest", "--test-dir", tmp_path, "--output-on-failure", "--verbose"])
     assert shown.count(": passed: ") == 2  # one program per precision
 

@@ -4,7 +4,6 @@ import contextlib
 import io
 import pathlib
 import re
-import warnings
 
 DOC = pathlib.Path(__file__).parent.parent / "docs" / "backprop.md"
 
@@ -14,7 +13,6 @@ def test_backprop_page_example_prints_what_it_shows():
     code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
     shown = re.search(r"It prints:\n\n```text\n(.*?)```", text, re.S).group(1)
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with contextlib.redirect_stdout(printed):
         exec(compile(code, str(DOC), "exec"), {})
     assert printed.getvalue() == shown

@@ -3,7 +3,6 @@ Examples run (as doctests, here), and help() shows short signatures."""
 
 import doctest
 import inspect
-import warnings
 
 import pytest
 from numpydoc.validate import validate
@@ -53,9 +52,7 @@ def doctests():
 @pytest.mark.parametrize("test", doctests())
 def test_examples_run(test):
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # short fits in examples warn that they stopped
-        runner.run(test)
+    runner.run(test)
     assert runner.failures == 0
 
 

@@ -12,6 +12,7 @@ from sklearn.datasets import load_iris, make_regression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from weights import assert_same_weights
 
 import fcnet
 
@@ -19,7 +20,7 @@ PAIRS = [(fcnet.MLPClassifier, fcnet.FCNetClassifier, sklearn.neural_network.MLP
          (fcnet.MLPRegressor, fcnet.FCNetRegressor, sklearn.neural_network.MLPRegressor)]
 
 
-def data(fcnet_class):
+def iris_or_regression(fcnet_class):
     if issubclass(fcnet_class, fcnet.FCNetClassifier):
         return load_iris(return_X_y=True)
     X, y = make_regression(n_samples=60, n_features=4, random_state=0)
@@ -39,7 +40,7 @@ def test_names_reprs_and_parameters_are_scikit_learns(ours, fcnet_class, theirs)
 
 @pytest.mark.parametrize("ours, fcnet_class, theirs", PAIRS)
 def test_an_existing_grid_keyed_by_scikit_learns_step_name_runs(ours, fcnet_class, theirs):
-    X, y = data(fcnet_class)
+    X, y = iris_or_regression(fcnet_class)
     grid = {f"{theirs.__name__.lower()}__alpha": [1e-4, 1e-2]}
     search = GridSearchCV(make_pipeline(StandardScaler(), ours(solver="lbfgs", max_iter=20,
                                                                random_state=0)), grid, cv=2)
@@ -49,17 +50,16 @@ def test_an_existing_grid_keyed_by_scikit_learns_step_name_runs(ours, fcnet_clas
 
 @pytest.mark.parametrize("ours, fcnet_class, theirs", PAIRS)
 def test_same_estimator_as_the_fcnet_name(ours, fcnet_class, theirs):
-    X, y = data(fcnet_class)
+    X, y = iris_or_regression(fcnet_class)
     mine = ours(solver="lbfgs", max_iter=15, random_state=0).fit(X, y)
     reference = fcnet_class(solver="lbfgs", max_iter=15, random_state=0).fit(X, y)
     assert isinstance(mine, fcnet_class)
-    for a, b in zip(mine.coefs_ + mine.intercepts_, reference.coefs_ + reference.intercepts_):
-        assert_array_equal(a, b)
+    assert_same_weights(mine, reference)
 
 
 @pytest.mark.parametrize("ours, fcnet_class, theirs", PAIRS)
 def test_saved_pickled_and_loaded_under_its_own_name(ours, fcnet_class, theirs):
-    X, y = data(fcnet_class)
+    X, y = iris_or_regression(fcnet_class)
     model = ours(solver="lbfgs", max_iter=15, random_state=0).fit(X, y)
     file = io.BytesIO()
     fcnet.save(model, file)

@@ -5,13 +5,10 @@ import os
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_iris
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -20,24 +17,13 @@ import fcnet
 from fcnet import FCNetClassifier, FCNetRegressor, _core
 
 
-@pytest.fixture
-def iris():
-    return load_iris(return_X_y=True)
-
-
-def quiet_fit(model, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(*args, **kwargs)
-
-
 def test_grid_search_jobs_do_not_oversubscribe_the_cores(iris):
     """joblib's workers cap OpenMP at cores // n_jobs: the score here is the
     thread count the core would use inside each worker."""
     X, y = iris
     search = GridSearchCV(FCNetClassifier(max_iter=2), {"alpha": [1e-4, 1e-3]}, cv=2,
                           n_jobs=2, scoring=lambda estimator, X, y: _core.max_threads())
-    quiet_fit(search, X, y)
+    search.fit(X, y)
     assert set(search.cv_results_["mean_test_score"]) == {max(1, os.cpu_count() // 2)}
 
 
@@ -47,7 +33,7 @@ def test_scoring_monitor_sees_one_subtask_per_epoch(iris):
     X, y = iris
     monitor = ScoringMonitor(scoring="accuracy")
     model = FCNetClassifier(max_iter=6, random_state=0).set_callbacks(monitor)
-    quiet_fit(model, X, y)
+    model.fit(X, y)
     records = monitor.get_logs().data
     epochs = [r for r in records if r["task_name"].startswith("epoch")]
     assert [r["task_name"] for r in epochs] == [f"epoch {i}" for i in range(1, 7)]
@@ -60,7 +46,7 @@ def test_progress_bar_runs_and_verbose_lines_stay(iris, capsys):
     from sklearn.callback import ProgressBar
 
     X, y = iris
-    quiet_fit(FCNetClassifier(max_iter=3, verbose=True).set_callbacks(ProgressBar()), X, y)
+    FCNetClassifier(max_iter=3, verbose=True).set_callbacks(ProgressBar()).fit(X, y)
     assert capsys.readouterr().out.count("Iteration") == 3
 
 
@@ -89,7 +75,7 @@ def test_loss_curve_display(iris, tmp_path):
 
     matplotlib.use("Agg")
     X, y = iris
-    model = quiet_fit(FCNetClassifier(early_stopping=True, max_iter=15, random_state=0), X, y)
+    model = FCNetClassifier(early_stopping=True, max_iter=15, random_state=0).fit(X, y)
     display = fcnet.LossCurveDisplay.from_estimator(model)
     assert set(display.lines_) == {"training loss", "validation loss", "validation score"}
     assert_allclose(display.lines_["training loss"].get_ydata(), model.loss_curve_)
@@ -98,10 +84,10 @@ def test_loss_curve_display(iris, tmp_path):
     display.figure_.savefig(tmp_path / "history.png")
     assert (tmp_path / "history.png").stat().st_size > 1000
     plain = fcnet.LossCurveDisplay.from_estimator(
-        quiet_fit(FCNetRegressor(max_iter=4), X, y.astype(float)))
+        FCNetRegressor(max_iter=4).fit(X, y.astype(float)))
     assert set(plain.lines_) == {"training loss"} and plain.score_ax_ is None
     with pytest.raises(ValueError, match="lbfgs keeps no per-epoch history"):
-        fcnet.LossCurveDisplay.from_estimator(quiet_fit(FCNetClassifier(solver="lbfgs"), X, y))
+        fcnet.LossCurveDisplay.from_estimator(FCNetClassifier(solver="lbfgs").fit(X, y))
 
 
 def test_grid_search_on_a_dask_cluster_equals_the_local_run(iris):
@@ -112,11 +98,11 @@ def test_grid_search_on_a_dask_cluster_equals_the_local_run(iris):
     pipe = make_pipeline(StandardScaler(), FCNetClassifier(max_iter=20, random_state=0))
     grid = {"fcnetclassifier__alpha": [1e-4, 1e-2], "fcnetclassifier__hidden_layer_sizes":
             [(8,), (16,)]}
-    local = quiet_fit(GridSearchCV(pipe, grid, cv=3), X, y)
+    local = GridSearchCV(pipe, grid, cv=3).fit(X, y)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster):
         with joblib.parallel_backend("dask"):
-            remote = quiet_fit(GridSearchCV(pipe, grid, cv=3), X, y)
+            remote = GridSearchCV(pipe, grid, cv=3).fit(X, y)
     assert_array_equal(remote.cv_results_["mean_test_score"],
                        local.cv_results_["mean_test_score"])
     assert remote.best_params_ == local.best_params_
@@ -144,7 +130,7 @@ def test_pandas_feature_names_and_html_repr(iris):
     X, y = iris
     frame = pd.DataFrame(X, columns=["sepal length", "sepal width", "petal length",
                                      "petal width"])
-    model = quiet_fit(FCNetClassifier(max_iter=3), frame, y)
+    model = FCNetClassifier(max_iter=3).fit(frame, y)
     assert list(model.feature_names_in_) == list(frame.columns)
     with pytest.warns(UserWarning, match="feature names"):
         model.predict(X)

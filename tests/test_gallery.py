@@ -89,8 +89,7 @@ def mnist_filters(library):
     mlp = library.MLPClassifier(hidden_layer_sizes=(50,), max_iter=10, alpha=1e-4, solver="sgd",
                                 verbose=10, random_state=1, learning_rate_init=0.1)
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with contextlib.redirect_stdout(printed):
         mlp.fit(X_train, y_train)
     losses = [float(loss) for loss in re.findall(r"Iteration \d+, loss = ([\d.]+)",
                                                  printed.getvalue())]
@@ -123,9 +122,7 @@ def alpha_decisions(library, max_iter):
         for alpha in np.logspace(-5, 3, 5):
             clf = library.MLPClassifier(solver="lbfgs", alpha=alpha, random_state=1,
                                         max_iter=max_iter, hidden_layer_sizes=[100, 100])
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                clf.fit(X_train, y_train)
+            clf.fit(X_train, y_train)
             scores.append(clf.score(X_test, y_test))
             surfaces.append(clf.predict_proba(np.c_[xx.ravel(), yy.ravel()])[:, 1])
             iterations.append(clf.n_iter_)

@@ -1,6 +1,8 @@
 """Each C kernel against the NumPy reference (tests/reference_mlp.py), in
-float32 and float64, on shapes that exercise the 4-row blocks, their
-remainders and the OpenMP path."""
+float32 and float64, on shapes whose rows fill the products' tiles (4, 6, 12
+or 24 rows, by instruction set and output width: csrc/gemm.c) and leave a
+remainder under each. None is large enough for the thread team (at least
+2**22 multiply-adds a product); tests/test_products.py's are."""
 
 import numpy as np
 import pytest

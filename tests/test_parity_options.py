@@ -2,21 +2,27 @@
 from the same random_state: lbfgs, the learning-rate schedules, early
 stopping, sample weights, the Poisson loss and sparse input."""
 
-import warnings
-
 import numpy as np
 import pytest
 import scipy.sparse
 from numpy.testing import assert_allclose, assert_array_equal
+from parity_problems import (
+    BREAST_CANCER,
+    LBFGS_PROBLEMS,
+    MULTI_OUTPUT_REGRESSION,
+    PROBLEMS,
+    breast_cancer,
+    diabetes,
+    digits,
+    fit_both,
+    params_of,
+    problem_id,
+)
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from test_parity import PROBLEMS, fit_both, params_of
 
 from fcnet import FCNetClassifier, FCNetRegressor
-
-SINGLE_OUTPUT_PROBLEMS = PROBLEMS[:4]  # multi_output_regression differs under lbfgs, see below
-ids = lambda p: p[0].__name__  # noqa: E731
 
 
 def assert_same_trajectory(ours, theirs, X):
@@ -32,7 +38,7 @@ def assert_same_trajectory(ours, theirs, X):
         assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8)
 
 
-@pytest.mark.parametrize("problem", SINGLE_OUTPUT_PROBLEMS, ids=ids)
+@pytest.mark.parametrize("problem", LBFGS_PROBLEMS, ids=problem_id)
 def test_lbfgs_as_scikit_learn(problem):
     theirs, ours, X = fit_both(problem, dict(solver="lbfgs", max_iter=20), np.float64)
     assert ours.n_iter_ == 20
@@ -43,7 +49,7 @@ def test_lbfgs_as_scikit_learn(problem):
 def test_lbfgs_stops_on_max_fun_with_scikit_learns_warning():
     for cls in (MLPClassifier, FCNetClassifier):
         with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
-            model = cls(solver="lbfgs", max_fun=5, random_state=0).fit(*PROBLEMS[0][0]())
+            model = cls(solver="lbfgs", max_fun=5, random_state=0).fit(*digits())
         assert model.n_iter_ < 5
 
 
@@ -57,9 +63,9 @@ def test_lbfgs_multi_output_converges_on_the_reported_loss():
     shows the difference clearly, whatever path each optimizer took."""
     import fcnet
 
-    X, y = PROBLEMS[4][0]()
-    theirs, ours, _ = fit_both(PROBLEMS[4], dict(solver="lbfgs", max_iter=5000, alpha=1.0),
-                               np.float64)
+    X, y = MULTI_OUTPUT_REGRESSION.dataset()
+    theirs, ours, _ = fit_both(MULTI_OUTPUT_REGRESSION,
+                               dict(solver="lbfgs", max_iter=5000, alpha=1.0), np.float64)
     assert theirs.n_iter_ < 5000 and ours.n_iter_ < 5000  # both converged
     assert ours.loss_ < theirs.loss_
 
@@ -73,7 +79,7 @@ def test_lbfgs_multi_output_converges_on_the_reported_loss():
     assert largest_gradient(ours) < largest_gradient(theirs) / 5
 
 
-@pytest.mark.parametrize("problem", PROBLEMS, ids=ids)
+@pytest.mark.parametrize("problem", PROBLEMS, ids=problem_id)
 @pytest.mark.parametrize(
     "schedule",
     [
@@ -92,7 +98,7 @@ def test_learning_rate_schedules_as_scikit_learn(problem, schedule):
         assert ours._optimizer.core.learning_rate < 0.01  # it was divided
 
 
-@pytest.mark.parametrize("problem", PROBLEMS, ids=ids)
+@pytest.mark.parametrize("problem", PROBLEMS, ids=problem_id)
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_early_stopping_as_scikit_learn(problem, solver):
     params = dict(solver=solver, early_stopping=True, max_iter=40, validation_fraction=0.2)
@@ -106,7 +112,7 @@ def test_early_stopping_as_scikit_learn(problem, solver):
 
 def test_early_stopping_verbose_lines_as_scikit_learn(capsys):
     params = dict(solver="adam", early_stopping=True, max_iter=15, verbose=True)
-    fit_both(PROBLEMS[1], params, np.float64)
+    fit_both(BREAST_CANCER, params, np.float64)
     theirs, ours = capsys.readouterr().out.split("Iteration 1,")[1:]
     assert "Iteration 1," + ours == "Iteration 1," + theirs
     assert "Validation score:" in ours
@@ -119,7 +125,7 @@ def test_validation_loss_curve_is_the_loss_on_the_validation_split():
 
     from fcnet import _core, _network
 
-    X, y = PROBLEMS[3][0]()
+    X, y = diabetes()
     model = FCNetRegressor(hidden_layer_sizes=(8,), early_stopping=True, max_iter=30,
                            random_state=0).fit(X, y)
     random_state = np.random.RandomState(0)
@@ -132,7 +138,7 @@ def test_validation_loss_curve_is_the_loss_on_the_validation_split():
 
 
 def test_early_stopping_errors_as_scikit_learn():
-    X, y = PROBLEMS[1][0]()
+    X, y = breast_cancer()
     for classifier, regressor in [(MLPClassifier, MLPRegressor), (FCNetClassifier, FCNetRegressor)]:
         with pytest.raises(ValueError, match="The validation set is too small"):
             regressor(early_stopping=True, validation_fraction=0.01).fit(X[:100], y[:100])
@@ -142,18 +148,18 @@ def test_early_stopping_errors_as_scikit_learn():
             classifier(early_stopping=True).partial_fit(X, y, classes=[0, 1])
 
 
+# scikit-learn's predictions overflow, which is the case under test
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_nan_validation_scores_as_scikit_learn():
     """Predictions that overflow score NaN; a NaN score resets the
     no-improvement count and never becomes the best, so training runs to
     max_iter and the initial weights are restored, as in scikit-learn."""
-    X, y = PROBLEMS[3][0]()
+    X, y = diabetes()
     params = dict(hidden_layer_sizes=(4,), activation="identity", solver="sgd",
                   early_stopping=True, max_iter=12, random_state=0)
     models = []
     for cls in (MLPRegressor, FCNetRegressor):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            models.append(cls(**params).fit(X * 1e150, y))
+        models.append(cls(**params).fit(X * 1e150, y))
     theirs, ours = models
     assert np.isnan(theirs.validation_scores_).all() and np.isnan(ours.validation_scores_).all()
     assert ours.n_iter_ == theirs.n_iter_ == 12
@@ -165,24 +171,22 @@ def test_nan_validation_scores_as_scikit_learn():
 @pytest.mark.parametrize(
     "problem, solver",
     [(p, s) for p in PROBLEMS for s in ["sgd", "adam", "lbfgs"]
-     if not (s == "lbfgs" and p is PROBLEMS[4])],  # multi-output lbfgs differs, see above
-    ids=lambda v: v if isinstance(v, str) else v[0].__name__,
+     if s != "lbfgs" or p in LBFGS_PROBLEMS],
+    ids=lambda v: v if isinstance(v, str) else problem_id(v),
 )
 def test_sample_weight_as_scikit_learn(problem, solver):
-    X, y = problem[0]()
+    X, y = problem.dataset()
     weights = np.random.default_rng(0).uniform(0, 3, len(X))
     models = []
-    for cls in problem[1]:
-        model = cls(hidden_layer_sizes=(16,), activation=problem[2], solver=solver,
+    for cls in problem.estimators:
+        model = cls(hidden_layer_sizes=(16,), activation=problem.activation, solver=solver,
                     random_state=0, max_iter=10, learning_rate_init=0.01)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            models.append(model.fit(X, y, sample_weight=weights))
+        models.append(model.fit(X, y, sample_weight=weights))
     assert_same_trajectory(models[1], models[0], X)
 
 
 def test_sample_weight_in_partial_fit_and_early_stopping_as_scikit_learn():
-    X, y = PROBLEMS[0][0]()
+    X, y = digits()
     weights = np.random.default_rng(1).uniform(0, 2, len(X))
     models = []
     for cls in (MLPClassifier, FCNetClassifier):
@@ -190,9 +194,7 @@ def test_sample_weight_in_partial_fit_and_early_stopping_as_scikit_learn():
         model.partial_fit(X[:900], y[:900], sample_weight=weights[:900], classes=np.arange(10))
         model.partial_fit(X[900:], y[900:], sample_weight=weights[900:])
         stopped = cls(hidden_layer_sizes=(16,), random_state=0, early_stopping=True, max_iter=20)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            stopped.fit(X, y, sample_weight=weights)
+        stopped.fit(X, y, sample_weight=weights)
         models.append((model, stopped))
     for ours, theirs in zip(models[1], models[0]):
         assert_same_trajectory(ours, theirs, X)
@@ -207,9 +209,7 @@ def test_poisson_as_scikit_learn(solver):
     for cls in (MLPRegressor, FCNetRegressor):
         model = cls(loss="poisson", hidden_layer_sizes=(8,), solver=solver, max_iter=15,
                     random_state=0, learning_rate_init=0.01)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            models.append(model.fit(X, y))
+        models.append(model.fit(X, y))
     theirs, ours = models
     assert ours.out_activation_ == "exp" == theirs.out_activation_
     assert_same_trajectory(ours, theirs, X)
@@ -229,11 +229,9 @@ def test_sparse_input_as_scikit_learn(to_sparse, solver):
     X[np.random.default_rng(0).uniform(size=X.shape) < 0.8] = 0
     X_sparse = to_sparse(X)
     params = dict(hidden_layer_sizes=(16,), solver=solver, max_iter=10, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        theirs = MLPClassifier(**params).fit(X_sparse, y)
-        ours = FCNetClassifier(**params).fit(X_sparse, y)
-        dense = FCNetClassifier(**params).fit(X, y)
+    theirs = MLPClassifier(**params).fit(X_sparse, y)
+    ours = FCNetClassifier(**params).fit(X_sparse, y)
+    dense = FCNetClassifier(**params).fit(X, y)
     assert_same_trajectory(ours, theirs, X_sparse)
     assert_same_trajectory(ours, dense, X)
     assert_allclose(ours.predict_proba(X_sparse), dense.predict_proba(X), rtol=1e-10)
@@ -247,7 +245,5 @@ def test_sparse_input_is_never_densified():
                                 shape=(300, 2_000_000))
     y = rng.integers(0, 2, 300)
     model = FCNetClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
+    model.fit(X, y)
     assert model.predict_proba(X).shape == (300, 2)

@@ -7,7 +7,6 @@ import pickle
 import struct
 import time
 import tracemalloc
-import warnings
 import zipfile
 import zlib
 
@@ -15,23 +14,10 @@ import joblib
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.datasets import load_iris, make_regression
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.datasets import make_regression
 
 import fcnet
 from fcnet import FCNetClassifier, FCNetRegressor
-
-
-def fitted(model, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y, **fit_params)
-
-
-@pytest.fixture
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return X, np.array(["setosa", "versicolor", "virginica"])[y]
 
 
 def saved(model):
@@ -40,7 +26,8 @@ def saved(model):
     return buffer.getvalue()
 
 
-def assert_same_model(loaded, model, X):
+def assert_identical_models(loaded, model, X):
+    """The same class, parameters, weights (dtype and bits) and predictions."""
     assert type(loaded) is type(model)
     assert loaded.get_params() == model.get_params()
     for mine, reference in zip(loaded.coefs_ + loaded.intercepts_,
@@ -54,17 +41,18 @@ def assert_same_model(loaded, model, X):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_save_load_is_exact_and_partial_fit_continues_identically(iris, dtype, solver):
-    X, y = iris
+def test_save_load_is_exact_and_partial_fit_continues_identically(iris_species_names, dtype,
+                                                                  solver):
+    X, y = iris_species_names
     X = X.astype(dtype)
-    model = fitted(FCNetClassifier(hidden_layer_sizes=(7,), solver=solver, max_iter=20,
-                                   random_state=0, class_weight={"setosa": 2.0}), X, y)
+    model = FCNetClassifier(hidden_layer_sizes=(7,), solver=solver, max_iter=20,
+                            random_state=0, class_weight={"setosa": 2.0}).fit(X, y)
     loaded = fcnet.load(io.BytesIO(saved(model)))
-    assert_same_model(loaded, model, X)
+    assert_identical_models(loaded, model, X)
     assert loaded.loss_curve_ == model.loss_curve_ and loaded.t_ == model.t_
     for m in (model, loaded):  # the optimizer state came along: the same next epoch
         m.partial_fit(X, y)
-    assert_same_model(loaded, model, X)
+    assert_identical_models(loaded, model, X)
 
 
 def test_save_load_regressor_lbfgs_early_stopping_and_file_paths(tmp_path):
@@ -73,35 +61,35 @@ def test_save_load_regressor_lbfgs_early_stopping_and_file_paths(tmp_path):
                   FCNetRegressor(early_stopping=True, max_iter=30, random_state=0),
                   FCNetRegressor(loss="poisson", max_iter=5, random_state=0)]:
         target = np.abs(y) if model.loss == "poisson" else y
-        fitted(model, X, target)
+        model.fit(X, target)
         path = tmp_path / "model.fcnet"
         fcnet.save(model, path)
         loaded = fcnet.load(path)
-        assert_same_model(loaded, model, X)
+        assert_identical_models(loaded, model, X)
         for name in ["validation_scores_", "best_validation_score_", "validation_loss_curve_",
                      "n_iter_", "loss_", "out_activation_"]:
             assert getattr(loaded, name, "absent") == getattr(model, name, "absent"), name
 
 
-def test_pandas_feature_names_survive(iris):
+def test_pandas_feature_names_survive(iris_species_names):
     import pandas as pd
 
-    X, y = iris
+    X, y = iris_species_names
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    model = fitted(FCNetClassifier(max_iter=5, random_state=0), frame, y)
+    model = FCNetClassifier(max_iter=5, random_state=0).fit(frame, y)
     loaded = fcnet.load(io.BytesIO(saved(model)))
     assert_array_equal(loaded.feature_names_in_, model.feature_names_in_)
     assert_array_equal(loaded.predict(frame), model.predict(frame))
 
 
 @pytest.mark.parametrize("cls", [FCNetClassifier, FCNetRegressor])
-def test_files_from_before_dropout_and_the_robust_losses_load(iris, cls):
+def test_files_from_before_dropout_and_the_robust_losses_load(iris_species_names, cls):
     """A file written before dropout, huber_epsilon and quantile existed
     lacks them: they take their defaults, with which the model trains as it
     did."""
-    X, y = iris
+    X, y = iris_species_names
     y = y if cls is FCNetClassifier else X[:, 3]
-    model = fitted(cls(hidden_layer_sizes=(5,), max_iter=3, random_state=0), X, y)
+    model = cls(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, y)
 
     def without_later_params(name, content):
         if name != "fcnet.json":
@@ -112,25 +100,25 @@ def test_files_from_before_dropout_and_the_robust_losses_load(iris, cls):
         return json.dumps(metadata).encode()
 
     loaded = fcnet.load(io.BytesIO(rewritten(saved(model), without_later_params)))
-    assert_same_model(loaded, model, X)
+    assert_identical_models(loaded, model, X)
 
 
 @pytest.mark.parametrize("dump, restore", [
     (pickle.dumps, pickle.loads),
     (lambda m: _joblib_bytes(m), lambda b: joblib.load(io.BytesIO(b))),
 ])
-def test_pickle_and_joblib_round_trips_keep_learning(iris, dump, restore):
+def test_pickle_and_joblib_round_trips_keep_learning(iris_species_names, dump, restore):
     """scikit-learn's MLP once stopped learning after unpickling (#19626):
     its optimizer held the old arrays. fcnet's partial_fit keeps training."""
-    X, y = iris
-    model = fitted(FCNetClassifier(max_iter=5, random_state=0), X, y)
+    X, y = iris_species_names
+    model = FCNetClassifier(max_iter=5, random_state=0).fit(X, y)
     loaded = restore(dump(model))
-    assert_same_model(loaded, model, X)
+    assert_identical_models(loaded, model, X)
     before = [c.copy() for c in loaded.coefs_]
     for m in (model, loaded):
         m.partial_fit(X, y)
     assert not np.array_equal(loaded.coefs_[0], before[0])
-    assert_same_model(loaded, model, X)
+    assert_identical_models(loaded, model, X)
 
 
 def _joblib_bytes(model):
@@ -156,10 +144,9 @@ def npy(array):
     return buffer.getvalue()
 
 
-def test_hostile_and_broken_files_raise_value_error(iris):
-    X, y = iris
-    good = saved(fitted(FCNetClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0),
-                        X, y))
+def test_hostile_and_broken_files_raise_value_error(iris_species_names):
+    X, y = iris_species_names
+    good = saved(FCNetClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, y))
     def metadata_edit(edit):
         def change(name, content):
             if name != "fcnet.json":
@@ -219,10 +206,10 @@ def _compressed(data):
     return target.getvalue()
 
 
-def test_fuzzed_files_raise_value_error_or_load_a_working_model():
+def test_fuzzed_files_raise_value_error_or_load_a_working_model(iris):
     """10,000 mutations of a valid file: bytes flipped, cut, inserted."""
-    X, y = load_iris(return_X_y=True)
-    model = fitted(FCNetClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0), X, y)
+    X, y = iris
+    model = FCNetClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
     good = saved(model)
     rng = np.random.default_rng(0)
     start, outcomes = time.monotonic(), {"error": 0, "loaded": 0}
@@ -248,15 +235,15 @@ def test_fuzzed_files_raise_value_error_or_load_a_working_model():
     assert time.monotonic() - start < 120
 
 
-def test_save_writes_the_numpy_scalars_validation_accepts(tmp_path):
-    X, y = load_iris(return_X_y=True)
+def test_save_writes_the_numpy_scalars_validation_accepts(tmp_path, iris):
+    X, y = iris
     params = dict(hidden_layer_sizes=np.array([4, 3], dtype=np.uint16),
                   alpha=np.longdouble("1e-4"), learning_rate_init=np.float16(0.01),
                   momentum=np.float32(0.9), batch_size=np.int8(50),
                   max_iter=np.uint64(3), random_state=np.int64(7), shuffle=np.bool_(False),
                   n_iter_no_change=np.inf, solver="sgd", activation=np.str_("tanh"),
                   class_weight={np.int64(0): np.float32(2.0)})
-    model = fitted(FCNetClassifier(**params), X, y)
+    model = FCNetClassifier(**params).fit(X, y)
     path = tmp_path / "model.fcnet"
     fcnet.save(model, path)
     loaded = fcnet.load(path)
@@ -266,10 +253,11 @@ def test_save_writes_the_numpy_scalars_validation_accepts(tmp_path):
     assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
-def test_a_failed_save_leaves_the_file_already_there_as_it_was(tmp_path, iris, monkeypatch):
-    X, y = iris
+def test_a_failed_save_leaves_the_file_already_there_as_it_was(tmp_path, iris_species_names,
+                                                               monkeypatch):
+    X, y = iris_species_names
     path = tmp_path / "model.fcnet"
-    good = fitted(FCNetClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0), X, y)
+    good = FCNetClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
     fcnet.save(good, path)
     before = path.read_bytes()
     # a disk that fills, or Ctrl-C, while the arrays are written
@@ -281,15 +269,16 @@ def test_a_failed_save_leaves_the_file_already_there_as_it_was(tmp_path, iris, m
 
         monkeypatch.setattr(np.lib.format, "write_array", failing_write_array)
         with pytest.raises(type(fault)):
-            fcnet.save(fitted(FCNetClassifier(max_iter=2, random_state=1), X, y), path)
+            fcnet.save(FCNetClassifier(max_iter=2, random_state=1).fit(X, y), path)
         assert path.read_bytes() == before
         assert [p.name for p in tmp_path.iterdir()] == ["model.fcnet"]  # nothing left beside
-    assert_same_model(fcnet.load(path), good, X)
+    assert_identical_models(fcnet.load(path), good, X)
 
 
-def test_save_into_a_missing_directory_raises_os_error_and_leaves_nothing(tmp_path, iris):
-    X, y = iris
-    model = fitted(FCNetClassifier(max_iter=2, random_state=0), X, y)
+def test_save_into_a_missing_directory_raises_os_error_and_leaves_nothing(tmp_path,
+                                                                          iris_species_names):
+    X, y = iris_species_names
+    model = FCNetClassifier(max_iter=2, random_state=0).fit(X, y)
     with pytest.raises(FileNotFoundError):
         fcnet.save(model, tmp_path / "missing" / "model.fcnet")
     with pytest.raises(IsADirectoryError):
@@ -297,12 +286,11 @@ def test_save_into_a_missing_directory_raises_os_error_and_leaves_nothing(tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_every_truncation_of_a_real_file_raises_value_error(tmp_path):
+def test_every_truncation_of_a_real_file_raises_value_error(tmp_path, iris):
     """Cut at every offset, from the end and from the start, on disk: a file
     (unlike a BytesIO) raised OSError when zipfile sought before its start."""
-    X, y = load_iris(return_X_y=True)
-    good = saved(fitted(FCNetClassifier(hidden_layer_sizes=(2,), max_iter=2, random_state=0),
-                        X, y))
+    X, y = iris
+    good = saved(FCNetClassifier(hidden_layer_sizes=(2,), max_iter=2, random_state=0).fit(X, y))
     path = tmp_path / "cut.fcnet"
     for cut in range(1, len(good)):
         for data in (good[:cut], good[cut:]):
@@ -397,10 +385,10 @@ def hostile_archives(good):
     return cases
 
 
-def test_hostile_archives_raise_value_error_within_bounded_memory(tmp_path):
-    X, y = load_iris(return_X_y=True)
-    good = saved(fitted(FCNetClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=2,
-                                        random_state=0), X, y))
+def test_hostile_archives_raise_value_error_within_bounded_memory(tmp_path, iris):
+    X, y = iris
+    good = saved(FCNetClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=2,
+                                 random_state=0).fit(X, y))
     assert fcnet.load(io.BytesIO(archive_like(good))).predict(X[:2]).shape == (2,)
     path = tmp_path / "hostile.fcnet"
     for name, data in hostile_archives(good).items():

@@ -5,7 +5,6 @@ file). The shell blocks are .ci/run's commands."""
 import pathlib
 import re
 import textwrap
-import warnings
 
 import matplotlib
 import numpy as np
@@ -21,9 +20,8 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
     blocks = [textwrap.dedent(code) for _, code in PYTHON_BLOCK.findall(README.read_text())]
     assert len(blocks) == 11
     session = {}
-    with warnings.catch_warnings():  # one block sets a warnings filter
-        for number, code in enumerate(blocks, start=1):
-            exec(compile(code, f"README.md, Python block {number}", "exec"), session)
+    for number, code in enumerate(blocks, start=1):
+        exec(compile(code, f"README.md, Python block {number}", "exec"), session)
     # the loaded model predicts what onnxruntime predicted before saving
     assert np.array_equal(session["labels"], session["clf"].predict(session["X_test"]))
     assert session["search"].best_params_.keys() == {"mlpclassifier__alpha"}

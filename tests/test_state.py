@@ -19,7 +19,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal, assert_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
-from sklearn.exceptions import ConvergenceWarning
+from weights import assert_same_weights
 
 import fcnet
 from fcnet import FCNetClassifier, FCNetRegressor, _core
@@ -27,14 +27,10 @@ from fcnet import FCNetClassifier, FCNetRegressor, _core
 matplotlib.use("Agg")
 
 
-def quiet_fit(model, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y, **fit_params)
-
 
 @pytest.fixture
-def regression():
+def regression_200x5():
+    """make_regression's 200 samples of 5 features, the target scaled to order 1."""
     X, y = make_regression(n_samples=200, n_features=5, random_state=0)
     return X, y / 100
 
@@ -71,10 +67,11 @@ def assigned_copies(model):
                                       fcnet_round_trip, assigned_copies],
                          ids=["fitted", "deepcopy", "pickle", "joblib", "fcnet.save",
                               "assigned"])
-def test_predict_sees_in_place_edits_of_the_weights(regression, obtained, model_dtype, x_dtype):
-    X, y = regression
-    model = obtained(quiet_fit(FCNetRegressor(hidden_layer_sizes=(6,), max_iter=3,
-                                              random_state=0), X.astype(model_dtype), y))
+def test_predict_sees_in_place_edits_of_the_weights(regression_200x5, obtained, model_dtype,
+                                                    x_dtype):
+    X, y = regression_200x5
+    model = obtained(FCNetRegressor(hidden_layer_sizes=(6,), max_iter=3,
+                                    random_state=0).fit(X.astype(model_dtype), y))
     X = X.astype(x_dtype)
     before = model.predict(X)  # fills whatever predict keeps between calls
     model.intercepts_[-1][...] += 1000.0
@@ -83,21 +80,20 @@ def test_predict_sees_in_place_edits_of_the_weights(regression, obtained, model_
     assert_allclose(model.predict(X), model.intercepts_[-1][0], rtol=1e-6)
 
 
-def test_predict_sees_a_replaced_layer(regression):
-    X, y = regression
-    model = quiet_fit(FCNetRegressor(hidden_layer_sizes=(6,), max_iter=3, random_state=0), X, y)
+def test_predict_sees_a_replaced_layer(regression_200x5):
+    X, y = regression_200x5
+    model = FCNetRegressor(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit(X, y)
     model.predict(X)
     model.intercepts_[-1] = model.intercepts_[-1] + 1000.0
-    reference = quiet_fit(FCNetRegressor(hidden_layer_sizes=(6,), max_iter=3, random_state=0),
-                          X, y)
+    reference = FCNetRegressor(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit(X, y)
     assert_allclose(model.predict(X), reference.predict(X) + 1000.0)
 
 
-def test_unpickled_weights_are_views_of_one_block_again(regression):
+def test_unpickled_weights_are_views_of_one_block_again(regression_200x5):
     """So that predict needs no packed copy of them after pickle, deepcopy or joblib."""
-    X, y = regression
-    model = pickled(quiet_fit(FCNetRegressor(hidden_layer_sizes=(6, 4), max_iter=3,
-                                             random_state=0), X, y))
+    X, y = regression_200x5
+    model = pickled(FCNetRegressor(hidden_layer_sizes=(6, 4), max_iter=3,
+                                   random_state=0).fit(X, y))
     block = model.coefs_[0].base
     assert block is not None and all(a.base is block for a in model.coefs_ + model.intercepts_)
 
@@ -105,8 +101,8 @@ def test_unpickled_weights_are_views_of_one_block_again(regression):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_predict_on_large_finite_input_warns_of_nothing(dtype):
     X, y = make_regression(n_samples=50, n_features=4, random_state=0)
-    model = quiet_fit(FCNetRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0),
-                      X.astype(dtype), y / 100)
+    model = FCNetRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    model.fit(X.astype(dtype), y / 100)
     large = np.full((3, 4), np.finfo(dtype).max / 2, dtype=dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -132,14 +128,12 @@ def state_of(value):
 
 def diverge(model, X, y, call, **fit_params):
     with pytest.raises(ValueError, match="non-finite parameter weights"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            getattr(model, call)(X * 1e200, y * 1e200, **fit_params)
+        getattr(model, call)(X * 1e200, y * 1e200, **fit_params)
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_a_diverging_partial_fit_leaves_no_trace(regression, solver):
-    X, y = regression
+def test_a_diverging_partial_fit_leaves_no_trace(regression_200x5, solver):
+    X, y = regression_200x5
     model = FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, learning_rate="invscaling",
                            random_state=0)
     twin = copy.deepcopy(model)
@@ -158,9 +152,7 @@ def test_a_diverging_first_partial_fit_leaves_the_classifier_unfitted():
     model = FCNetClassifier(hidden_layer_sizes=(5,), solver="sgd", batch_size=10, random_state=0)
     saved = state_of(vars(model))
     with pytest.raises(ValueError, match="non-finite parameter weights"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.partial_fit(X * 1e300, y, classes=[0, 1])
+        model.partial_fit(X * 1e300, y, classes=[0, 1])
     assert_equal(state_of(vars(model)), saved)
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         model.partial_fit(X, y)
@@ -168,10 +160,10 @@ def test_a_diverging_first_partial_fit_leaves_the_classifier_unfitted():
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 @pytest.mark.parametrize("warm_start", [True, False])
-def test_a_diverging_fit_leaves_the_previous_model(regression, solver, warm_start):
-    X, y = regression
-    model = quiet_fit(FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=3,
-                                     warm_start=warm_start, random_state=0), X, y)
+def test_a_diverging_fit_leaves_the_previous_model(regression_200x5, solver, warm_start):
+    X, y = regression_200x5
+    model = FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=3,
+                           warm_start=warm_start, random_state=0).fit(X, y)
     saved = state_of(vars(model))
     diverge(model, X, y, "fit")
     assert_equal(state_of(vars(model)), saved)
@@ -180,11 +172,11 @@ def test_a_diverging_fit_leaves_the_previous_model(regression, solver, warm_star
 
 @pytest.mark.parametrize("solver, core_call", [("lbfgs", "forward_backward"),
                                                ("adam", "train_epoch")])
-def test_a_fit_that_fails_midway_leaves_the_previous_model(regression, monkeypatch, solver,
+def test_a_fit_that_fails_midway_leaves_the_previous_model(regression_200x5, monkeypatch, solver,
                                                            core_call):
-    X, y = regression
-    model = quiet_fit(FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=5,
-                                     warm_start=True, random_state=0), X, y)
+    X, y = regression_200x5
+    model = FCNetRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=5,
+                           warm_start=True, random_state=0).fit(X, y)
     saved = state_of(vars(model))
     real_call, calls = getattr(_core, core_call), []
 
@@ -196,7 +188,7 @@ def test_a_fit_that_fails_midway_leaves_the_previous_model(regression, monkeypat
 
     monkeypatch.setattr(_core, core_call, fails_on_the_third_call)
     with pytest.raises(MemoryError):
-        quiet_fit(model, X, y)
+        model.fit(X, y)
     assert_equal(state_of(vars(model)), saved)
 
 
@@ -206,8 +198,7 @@ def test_a_fit_that_fails_midway_leaves_the_previous_model(regression, monkeypat
 def test_a_second_fit_while_one_runs_is_refused_and_changes_nothing(monkeypatch, second):
     X, y = make_regression(n_samples=500, n_features=8, random_state=0)
     y /= 100
-    reference = quiet_fit(FCNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0),
-                          X, y)
+    reference = FCNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
     train_epoch = _core.train_epoch
     inside, release = threading.Event(), threading.Event()
 
@@ -219,7 +210,7 @@ def test_a_second_fit_while_one_runs_is_refused_and_changes_nothing(monkeypatch,
 
     monkeypatch.setattr(_core, "train_epoch", train_epoch_held_once)
     model = FCNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
-    first = threading.Thread(target=quiet_fit, args=(model, X, y))
+    first = threading.Thread(target=model.fit, args=(X, y))
     first.start()
     try:
         assert inside.wait(timeout=60)
@@ -229,23 +220,20 @@ def test_a_second_fit_while_one_runs_is_refused_and_changes_nothing(monkeypatch,
         release.set()
         first.join()
     assert model.n_iter_ == 5 == len(model.loss_curve_)
-    for mine, theirs in zip(model.coefs_ + model.intercepts_,
-                            reference.coefs_ + reference.intercepts_):
-        assert_array_equal(mine, theirs)
+    assert_same_weights(model, reference)
 
 
 def test_fits_of_one_estimator_from_many_threads_never_mix():
     X, y = make_regression(n_samples=2000, n_features=8, random_state=0)
     y /= 100
-    reference = quiet_fit(FCNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0),
-                          X, y)
+    reference = FCNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
     model = FCNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     barrier, outcomes = threading.Barrier(4), []
 
     def work():
         barrier.wait()
         try:
-            quiet_fit(model, X, y)
+            model.fit(X, y)
             outcomes.append("fitted")
         except RuntimeError as error:
             outcomes.append(str(error))
@@ -321,9 +309,7 @@ def fit_with_ctrl_c_at_line(model, X, y, line):
     previous = sys.gettrace()
     sys.settrace(tracer)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(X, y)
+        model.fit(X, y)
     except KeyboardInterrupt:
         pass  # raised outside the epochs: the fit passes it on, having changed nothing
     finally:
@@ -331,6 +317,8 @@ def fit_with_ctrl_c_at_line(model, X, y, line):
     return count[0]
 
 
+# each interrupted epoch warns as scikit-learn does; the records are what is checked
+@pytest.mark.filterwarnings("ignore:Training interrupted by user.:UserWarning")
 @pytest.mark.parametrize("early_stopping", [True, False])
 def test_ctrl_c_at_any_line_of_the_epoch_loop_leaves_agreeing_records(early_stopping):
     model, X, y, n_train = early_stopping_classifier()
@@ -356,7 +344,7 @@ def test_float32_training_refuses_targets_whose_squares_it_cannot_hold(scale):
     with pytest.raises(ValueError, match="y has values as large as .*float32.*float64"):
         model.fit(X.astype(np.float32), y * scale)
     # in float64 they train, as in scikit-learn
-    quiet_fit(model, X, y * scale)
+    model.fit(X, y * scale)
     assert np.isfinite(model.loss_) and model.loss_ > 1e50
 
 
@@ -366,7 +354,7 @@ def test_float32_training_refuses_sample_weights_whose_sum_it_cannot_hold():
     model = FCNetClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
     with pytest.raises(ValueError, match="sample_weight sums to .*float32.*alpha"):
         model.fit(X.astype(np.float32), y, sample_weight=weights)
-    quiet_fit(model, X, y, sample_weight=weights)  # float64 holds them
+    model.fit(X, y, sample_weight=weights)  # float64 holds them
     assert np.isfinite(model.loss_)
 
 

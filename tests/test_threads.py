@@ -10,10 +10,10 @@ import textwrap
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_info, threadpool_limits
+from weights import assert_same_weights
 
 from fcnet import FCNetClassifier, FCNetRegressor, _core
 
@@ -45,9 +45,7 @@ def test_fit_is_bitwise_identical_for_any_thread_count(model):
                                           random_state=0)
             fits.append(fit.fit(X.astype(np.float32), y))
     for other in fits[1:]:
-        for mine, reference in zip(other.coefs_ + other.intercepts_,
-                                   fits[0].coefs_ + fits[0].intercepts_):
-            assert_array_equal(mine, reference)
+        assert_same_weights(other, fits[0])
         assert other.loss_curve_ == fits[0].loss_curve_
 
 

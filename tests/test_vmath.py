@@ -11,11 +11,11 @@ import subprocess
 
 import numpy as np
 import pytest
+from c_builds import build_c_tests
 from numpy.testing import assert_array_equal, assert_array_max_ulp
 
 from fcnet import _core
 
-CSRC = pathlib.Path(__file__).resolve().parents[1] / "csrc"
 DTYPES = [np.float32, np.float64]
 FUNCTIONS = ["exp", "tanh"]
 MAX_ULP = {"exp": 2, "tanh": 3}
@@ -61,22 +61,6 @@ def test_installed_kernels(dtype, function):
     assert_accurate(function, computed.ravel(), x)
 
 
-DRIVER = r"""
-#include <stdio.h>
-#include <string.h>
-#include "vmath.h"
-int main(int argc, char **argv)
-{
-    static real x[1 << 20];
-    size_t n = fread(x, sizeof(real), sizeof x / sizeof(real), stdin);
-    int tanh_wanted = argc > 1 && strcmp(argv[1], "tanh") == 0;
-    for (size_t i = 0; i < n; i++) x[i] = tanh_wanted ? fcn_tanh(x[i]) : fcn_exp(x[i]);
-    fwrite(x, sizeof(real), n, stdout);
-    return 0;
-}
-"""
-
-
 def cpu_runs(level):
     flags = set(pathlib.Path("/proc/cpuinfo").read_text().split())
     needs = {"x86-64": set(), "x86-64-v3": {"avx2", "fma", "bmi2"},
@@ -84,23 +68,34 @@ def cpu_runs(level):
     return needs[level] <= flags
 
 
+@pytest.fixture(scope="module")
+def vmath_programs(tmp_path_factory):
+    """program(level, dtype): tests/c/vmath.c, which CMakeLists.txt compiles
+    with activations.c's options, built for that instruction-set level."""
+    built = {}
+
+    def program(level, dtype):
+        if level not in built:
+            built[level] = tmp_path_factory.mktemp(level)
+            build_c_tests(built[level], "-DCMAKE_C_COMPILER=gcc", f"-DCMAKE_C_FLAGS=-march={level}",
+                          targets=["vmath_f32", "vmath_f64"])
+        return built[level] / ("vmath_f64" if dtype == np.float64 else "vmath_f32")
+
+    return program
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("level", ["x86-64", "x86-64-v3", "x86-64-v4"])
-def test_each_instruction_set(tmp_path, dtype, level):
+def test_each_instruction_set(vmath_programs, dtype, level):
     """The wheel carries a vectorised clone per level; this CPU picks one.
-    Compiled here with the flags CMakeLists.txt gives activations.c, every
-    level this CPU can run is checked."""
-    compiler = shutil.which("gcc")
-    if compiler is None or platform.machine() != "x86_64" or platform.system() != "Linux":
+    Built here as the wheel builds activations.c, every level this CPU can
+    run is checked."""
+    on_x86_64_linux = platform.machine() == "x86_64" and platform.system() == "Linux"
+    if shutil.which("gcc") is None or not on_x86_64_linux:
         pytest.skip("needs gcc on x86-64 Linux")
     if not cpu_runs(level):
         pytest.skip(f"this CPU cannot run {level}")
-    source = tmp_path / "driver.c"
-    source.write_text(DRIVER)
-    program = tmp_path / "driver"
-    subprocess.run([compiler, "-O3", f"-march={level}", "-fno-math-errno", "-ffp-contract=off",
-                    "-fno-trapping-math", f"-DFCN_DOUBLE={int(dtype == np.float64)}",
-                    f"-I{CSRC}", str(source), "-o", str(program)], check=True)
+    program = vmath_programs(level, dtype)
     x = arguments(dtype)
     for function in FUNCTIONS:
         run = subprocess.run([str(program), function], input=x.tobytes(), capture_output=True,
