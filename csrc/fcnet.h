@@ -11,7 +11,7 @@
  *   A[l] = f(Z[l])                     activations (f_out on layer L)
  *   delta[L] = A[L] - Y                canonical output/loss pairs (times the
  *                                      sample weights, when there are some);
- *                                      n * d loss / d Z[L] for the others
+ *                                      weight_sum * d loss / d Z[L] for the others
  *   delta[l] = (delta[l+1] @ W[l+1].T) * f'(Z[l])
  * With dropout, training passes multiply each hidden layer's activations by
  * its mask M[l] (0, or 1 / (1 - rate) for the units kept):
@@ -29,8 +29,9 @@
  * are its only owner: Python asks them for counts, offsets and sizes.
  *
  * Names: each function of fcnet_api.h exists twice, e.g. fcn_train_epoch_f32
- * and fcn_train_epoch_f64; its definition is written once, as
- * FCN(fcn_train_epoch), in the file its section names (precision.h).
+ * and fcn_train_epoch_f64. Its definition is written once, as
+ * FCN(fcn_train_epoch) (precision.h), in the file its section of
+ * fcnet_api.h names, under a comment naming both symbols.
  */
 #ifndef FCNET_H
 #define FCNET_H
