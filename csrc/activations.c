@@ -26,46 +26,48 @@ static void softmax_row(real *a, int64_t cols)
     for (int64_t j = 0; j < cols; j++) a[j] /= sum;
 }
 
+/* fcn_activation_forward_f32, fcn_activation_forward_f64 */
 FCN_VECTOR_CLONES
 void FCN(fcn_activation_forward)(real *A, int64_t rows, int64_t cols, int activation)
 {
-    int64_t n = rows * cols;
+    int64_t count = rows * cols;
     switch (activation) {
     case FCN_LOGISTIC:
-        for (int64_t i = 0; i < n; i++) A[i] = logistic(A[i]);
+        for (int64_t i = 0; i < count; i++) A[i] = logistic(A[i]);
         break;
     case FCN_TANH:
-        for (int64_t i = 0; i < n; i++) A[i] = fcn_tanh(A[i]);
+        for (int64_t i = 0; i < count; i++) A[i] = fcn_tanh(A[i]);
         break;
     case FCN_RELU:
         /* keeps NaN, as numpy's maximum(Z, 0) does */
-        for (int64_t i = 0; i < n; i++) A[i] = A[i] < 0 ? 0 : A[i];
+        for (int64_t i = 0; i < count; i++) A[i] = A[i] < 0 ? 0 : A[i];
         break;
     case FCN_SOFTMAX:
         for (int64_t r = 0; r < rows; r++) softmax_row(A + r * cols, cols);
         break;
     case FCN_EXP:
-        for (int64_t i = 0; i < n; i++) A[i] = fcn_exp(A[i]);
+        for (int64_t i = 0; i < count; i++) A[i] = fcn_exp(A[i]);
         break;
     default: /* FCN_IDENTITY */
         break;
     }
 }
 
+/* fcn_activation_backward_f32, fcn_activation_backward_f64 */
 void FCN(fcn_activation_backward)(real *delta, const real *A, int64_t rows, int64_t cols,
                                   int activation)
 {
-    int64_t n = rows * cols;
+    int64_t count = rows * cols;
     switch (activation) {
     case FCN_LOGISTIC: /* f' = A (1 - A) */
-        for (int64_t i = 0; i < n; i++) delta[i] = delta[i] * A[i] * (1 - A[i]);
+        for (int64_t i = 0; i < count; i++) delta[i] = delta[i] * A[i] * (1 - A[i]);
         break;
     case FCN_TANH: /* f' = 1 - A^2 */
-        for (int64_t i = 0; i < n; i++) delta[i] *= 1 - A[i] * A[i];
+        for (int64_t i = 0; i < count; i++) delta[i] *= 1 - A[i] * A[i];
         break;
     case FCN_RELU: /* f' = 0 where A == 0, else 1; a select, not a branch the
                     * CPU would mispredict on half the units */
-        for (int64_t i = 0; i < n; i++) delta[i] = A[i] == 0 ? 0 : delta[i];
+        for (int64_t i = 0; i < count; i++) delta[i] = A[i] == 0 ? 0 : delta[i];
         break;
     default: /* FCN_IDENTITY: f' = 1 */
         break;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "gemm.h"
+#include "kernels.h"
 
 /* What to do with a block of finished rows of C, while they are in cache. */
 enum epilogue { ADD_BIAS_AND_ACTIVATE, ADD_L2_AND_SCALE, MULTIPLY_BY_DERIVATIVE };
@@ -13,8 +14,8 @@ enum epilogue { ADD_BIAS_AND_ACTIVATE, ADD_L2_AND_SCALE, MULTIPLY_BY_DERIVATIVE 
 typedef struct {
     enum epilogue kind;
     const real *bias;      /* ADD_BIAS_AND_ACTIVATE: b, then f = activation */
-    const real *W;         /* ADD_L2_AND_SCALE: C = (C + alpha * W) / n */
-    double alpha, n;
+    const real *W;         /* ADD_L2_AND_SCALE: C = (C + alpha * W) / weight_sum */
+    double alpha, weight_sum;
     const real *A;         /* MULTIPLY_BY_DERIVATIVE: C *= f'(Z), from A = f(Z) */
     int activation;
 } finish;
@@ -27,12 +28,12 @@ static void add_bias(real *restrict Z, const real *restrict b, int64_t n_rows, i
         for (int64_t j = 0; j < N; j++) Z[i * N + j] += b[j];
 }
 
-/* dW = (sum + alpha * W) / n on count entries, as scikit-learn computes it */
+/* dW = (sum + alpha * W) / weight_sum on count entries, as scikit-learn computes it */
 FCN_VECTOR_CLONES
-static void add_l2_and_scale(real *restrict dW, const real *restrict W, real alpha, real n,
-                             int64_t count)
+static void add_l2_and_scale(real *restrict dW, const real *restrict W, real alpha,
+                             real weight_sum, int64_t count)
 {
-    for (int64_t idx = 0; idx < count; idx++) dW[idx] = (dW[idx] + alpha * W[idx]) / n;
+    for (int64_t idx = 0; idx < count; idx++) dW[idx] = (dW[idx] + alpha * W[idx]) / weight_sum;
 }
 
 /* fcn_rows_done for the products: rows [i0, i1) of C are final. */
@@ -46,7 +47,8 @@ static void finish_rows(real *C, int64_t i0, int64_t i1, int64_t N, const void *
         FCN(fcn_activation_forward)(rows, i1 - i0, N, f->activation);
         break;
     case ADD_L2_AND_SCALE:
-        add_l2_and_scale(rows, f->W + i0 * N, (real)f->alpha, (real)f->n, (i1 - i0) * N);
+        add_l2_and_scale(rows, f->W + i0 * N, (real)f->alpha, (real)f->weight_sum,
+                         (i1 - i0) * N);
         break;
     case MULTIPLY_BY_DERIVATIVE:
         FCN(fcn_activation_backward)(rows, f->A + i0 * N, i1 - i0, N, f->activation);
@@ -81,34 +83,37 @@ static void product_ABt(real *C, const real *A, const real *B, int64_t M, int64_
     FCN(fcn_gemm)(C, a, b, M, N, K, pack, finish_rows, f);
 }
 
-void FCN(fcn_dense_forward)(real *A_out, const real *A_in, const real *W, const real *b,
-                            int64_t rows, int64_t fan_in, int64_t fan_out, int activation,
-                            real *pack)
+/* fcn_dense_forward_f32, fcn_dense_forward_f64 */
+void FCN(fcn_dense_forward)(real *A_out, real *pack, const real *A_in, const real *W,
+                            const real *b, int64_t rows, int64_t fan_in, int64_t fan_out,
+                            int activation)
 {
     /* Z = A_in @ W + b, A_out = f(Z) */
     finish f = {.kind = ADD_BIAS_AND_ACTIVATE, .bias = b, .activation = activation};
     product_AB(A_out, A_in, W, rows, fan_in, fan_out, pack, &f);
 }
 
+/* fcn_bias_gradient_f32, fcn_bias_gradient_f64 */
 FCN_VECTOR_CLONES
 void FCN(fcn_bias_gradient)(real *restrict db, const real *restrict delta, int64_t rows,
-                            int64_t fan_out, double n)
+                            int64_t fan_out, double weight_sum)
 {
     /* summed over rows in order */
     for (int64_t j = 0; j < fan_out; j++) db[j] = 0;
     for (int64_t i = 0; i < rows; i++)
         for (int64_t j = 0; j < fan_out; j++) db[j] += delta[i * fan_out + j];
-    for (int64_t j = 0; j < fan_out; j++) db[j] /= (real)n;
+    for (int64_t j = 0; j < fan_out; j++) db[j] /= (real)weight_sum;
 }
 
+/* fcn_dense_backward_f32, fcn_dense_backward_f64 */
 void FCN(fcn_dense_backward)(real *dW, real *db, real *delta_in, real *pack, const real *delta,
                              const real *A_in, const real *W, int64_t rows, int64_t fan_in,
-                             int64_t fan_out, double alpha, double n, int in_activation)
+                             int64_t fan_out, double alpha, double weight_sum, int in_activation)
 {
-    /* dW = (A_in.T @ delta + alpha * W) / n: rows of dW are A_in's columns */
-    finish scale = {.kind = ADD_L2_AND_SCALE, .W = W, .alpha = alpha, .n = n};
+    /* dW = (A_in.T @ delta + alpha * W) / weight_sum: rows of dW are A_in's columns */
+    finish scale = {.kind = ADD_L2_AND_SCALE, .W = W, .alpha = alpha, .weight_sum = weight_sum};
     product_AtB(dW, A_in, delta, fan_in, rows, fan_out, pack, &scale);
-    FCN(fcn_bias_gradient)(db, delta, rows, fan_out, n);
+    FCN(fcn_bias_gradient)(db, delta, rows, fan_out, weight_sum);
     if (delta_in == NULL) return;
     /* delta_in = (delta @ W.T) * f'(Z_in) */
     finish derivative = {.kind = MULTIPLY_BY_DERIVATIVE, .A = A_in, .activation = in_activation};

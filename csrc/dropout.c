@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #include "dropout.h"
-#include "precision.h"
+#include "kernels.h"
 
 /* Drop where the top 53 bits of the element's hash fall below rate * 2^53. */
 static inline uint64_t drop_threshold(double rate)
@@ -40,18 +40,21 @@ static void multiply_by_mask(real *out, const real *in, uint64_t key, int64_t la
     }
 }
 
+/* fcn_dropout_mask_f32, fcn_dropout_mask_f64 */
 void FCN(fcn_dropout_mask)(real *M, uint64_t key, int64_t layer, int64_t rows, int64_t cols,
                            double rate)
 {
     multiply_by_mask(M, NULL, key, layer, rows, cols, rate);
 }
 
+/* fcn_dropout_forward_f32, fcn_dropout_forward_f64 */
 void FCN(fcn_dropout_forward)(real *A, const real *F, uint64_t key, int64_t layer, int64_t rows,
                               int64_t cols, double rate)
 {
     multiply_by_mask(A, F, key, layer, rows, cols, rate);
 }
 
+/* fcn_dropout_backward_f32, fcn_dropout_backward_f64 */
 void FCN(fcn_dropout_backward)(real *delta, uint64_t key, int64_t layer, int64_t rows,
                                int64_t cols, double rate)
 {

@@ -1,5 +1,8 @@
-/* fcnet's C API: the kernels of a fully connected network and its training
- * epoch, in float (names ending _f32) and double (_f64).
+/* fcnet's C API, what the Python bridge calls: the layout of the parameter
+ * block and of the workspaces, the per-layer kernels, and the passes over a
+ * whole network (a batch's forward and backward, an epoch, prediction), in
+ * float (names ending _f32) and double (_f64). The core's internal kernels
+ * are declared in kernels.h.
  *
  * Notation (the course's, with weights stored as scikit-learn stores them):
  *   layers l = 0 .. L, units[l] nodes each; layer 0 is the input X.
@@ -8,20 +11,27 @@
  *   A[l] = f(Z[l])                     activations (f_out on layer L)
  *   delta[L] = A[L] - Y                canonical output/loss pairs (times the
  *                                      sample weights, when there are some);
- *                                      n * d loss / d Z[L] for the others
+ *                                      weight_sum * d loss / d Z[L] for the others
  *   delta[l] = (delta[l+1] @ W[l+1].T) * f'(Z[l])
  * With dropout, training passes multiply each hidden layer's activations by
  * its mask M[l] (0, or 1 / (1 - rate) for the units kept):
  *   A[l] = f(Z[l]) * M[l],  delta[l] = (delta[l+1] @ W[l+1].T) * M[l] * f'(Z[l])
- *   dW[l] = (A[l-1].T @ delta[l] + alpha * W[l]) / n,  db[l] = sum(delta[l]) / n
- *   where n is the number of rows, or the sum of their sample weights.
+ *   dW[l] = (A[l-1].T @ delta[l] + alpha * W[l]) / weight_sum
+ *   db[l] = sum(delta[l]) / weight_sum
+ *   where weight_sum is the number of rows, or the sum of their sample weights.
  *
  * Memory: C allocates nothing. The caller owns every buffer; all matrices are
  * row-major and C-contiguous.
  *
  * The parameter block holds, back to back, W[1] .. W[L] then b[1] .. b[L]
  * (scikit-learn's packing order), n_params = sum(units[l-1]*units[l] + units[l]).
- * A gradient block has the same layout.
+ * A gradient block has the same layout. The functions under "Layout" below
+ * are its only owner: Python asks them for counts, offsets and sizes.
+ *
+ * Names: each function of fcnet_api.h exists twice, e.g. fcn_train_epoch_f32
+ * and fcn_train_epoch_f64. Its definition is written once, as
+ * FCN(fcn_train_epoch) (precision.h), in the file its section of
+ * fcnet_api.h names, under a comment naming both symbols.
  */
 #ifndef FCNET_H
 #define FCNET_H
@@ -92,22 +102,32 @@ typedef struct fcn_optimizer {
  * OpenMP), which OMP_NUM_THREADS and threadpoolctl's limits set. */
 int fcn_max_threads(void);
 
-/* The size functions below return -1 when the size is negative or does not
- * fit in int64_t: a caller must refuse such a network or batch. */
-
-/* Reals of the parameter block (and of a gradient block): n_params. */
-int64_t fcn_param_count(const fcn_net *net);
-
-/* Reals of the scratch of a product C (M x N) = A (M x K) @ B (K x N). */
-int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N);
-
 /* The matrix products' kernels: the CPU's best for each shape (AUTO), or
  * one vector unit for all (for tests of each). */
 enum fcn_gemm_kernels { FCN_GEMM_AUTO = 0, FCN_GEMM_BASELINE = 1, FCN_GEMM_AVX2 = 2,
                         FCN_GEMM_AVX512 = 3 };
 
+/* ---- Layout (workspace.c), in reals, the same in both precisions ----
+ * Sizes are -1 when negative or beyond int64_t: a caller must refuse such a
+ * network or batch. Layers are numbered l = 1 .. L. */
+
+/* Reals of the parameter block (and of a gradient block): n_params. */
+int64_t fcn_param_count(const fcn_net *net);
+
+/* Where W[l] (units[l-1] x units[l]) and b[l] (units[l]) start in the block. */
+int64_t fcn_weights_offset(const fcn_net *net, int64_t l);
+int64_t fcn_bias_offset(const fcn_net *net, int64_t l);
+
+/* Reals of the scratch of a product C (M x N) = A (M x K) @ B (K x N). */
+int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N);
+
 /* Reals needed by the workspace of fcn_forward_backward for up to rows rows. */
 int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows);
+
+/* Where A[l] and delta[l], each (rows x units[l]), start in the workspace
+ * of fcn_forward_backward after a batch of rows rows. */
+int64_t fcn_backprop_A_offset(const fcn_net *net, int64_t rows, int64_t l);
+int64_t fcn_backprop_delta_offset(const fcn_net *net, int64_t rows, int64_t l);
 
 /* Reals needed by the workspace of fcn_train_epoch for batches of up to
  * batch_rows rows: a backprop workspace, then room to gather the batch. */

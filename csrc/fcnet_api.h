@@ -1,8 +1,11 @@
-/* The kernels in one precision: `FCN_REAL` is float or double and
- * `FCN(name)` appends _f32 or _f64. fcnet.h includes this file once per
- * precision (hence no include guard). Arguments run outputs, then inputs, then
- * sizes; every buffer's shape is given in rows x columns. sample_weight may be
- * NULL everywhere: every row then weighs 1. */
+/* The public kernels and passes in one precision: `FCN_REAL` is float or
+ * double and `FCN(name)` appends _f32 or _f64, so that FCN(fcn_loss) declares
+ * fcn_loss_f32, then fcn_loss_f64. fcnet.h includes this file once per
+ * precision (hence no include guard). Arguments run outputs (scratch and
+ * workspaces among them), then inputs, then sizes, then options; every
+ * buffer's shape is given in rows x columns. sample_weight may be NULL
+ * everywhere: every row then weighs 1. weight_sum is the number of rows, or
+ * the sum of their sample weights. */
 
 /* ---- activations.c ---- */
 
@@ -18,15 +21,15 @@ void FCN(fcn_activation_backward)(FCN_REAL *delta, const FCN_REAL *A, int64_t ro
 
 /* A_out = f(A_in @ W + b): the weighted input sums with bias and activation
  * fused into the epilogue.
- * A_out: (rows x fan_out), A_in: (rows x fan_in), W: (fan_in x fan_out), b: (fan_out),
- * pack: scratch of fcn_pack_len(rows, fan_in, fan_out) reals. */
-void FCN(fcn_dense_forward)(FCN_REAL *A_out, const FCN_REAL *A_in, const FCN_REAL *W,
-                            const FCN_REAL *b, int64_t rows, int64_t fan_in, int64_t fan_out,
-                            int activation, FCN_REAL *pack);
+ * A_out: (rows x fan_out), pack: scratch of fcn_pack_len(rows, fan_in, fan_out)
+ * reals, A_in: (rows x fan_in), W: (fan_in x fan_out), b: (fan_out). */
+void FCN(fcn_dense_forward)(FCN_REAL *A_out, FCN_REAL *pack, const FCN_REAL *A_in,
+                            const FCN_REAL *W, const FCN_REAL *b, int64_t rows, int64_t fan_in,
+                            int64_t fan_out, int activation);
 
 /* Backward through one layer:
- *   dW = (A_in.T @ delta + alpha * W) / n        dW: (fan_in x fan_out)
- *   db = sum over rows of delta / n              db: (fan_out)
+ *   dW = (A_in.T @ delta + alpha * W) / weight_sum     dW: (fan_in x fan_out)
+ *   db = sum over rows of delta / weight_sum           db: (fan_out)
  *   delta_in = (delta @ W.T) * f'(Z_in)          delta_in: (rows x fan_in)
  * delta_in is skipped when NULL (layer 1 has no delta below it); f' is
  * in_activation's derivative, computed from A_in. delta: (rows x fan_out),
@@ -35,11 +38,7 @@ void FCN(fcn_dense_forward)(FCN_REAL *A_out, const FCN_REAL *A_in, const FCN_REA
 void FCN(fcn_dense_backward)(FCN_REAL *dW, FCN_REAL *db, FCN_REAL *delta_in, FCN_REAL *pack,
                              const FCN_REAL *delta, const FCN_REAL *A_in, const FCN_REAL *W,
                              int64_t rows, int64_t fan_in, int64_t fan_out, double alpha,
-                             double n, int in_activation);
-
-/* db = sum over rows of delta / n. db: (fan_out), delta: (rows x fan_out) */
-void FCN(fcn_bias_gradient)(FCN_REAL *db, const FCN_REAL *delta, int64_t rows, int64_t fan_out,
-                            double n);
+                             double weight_sum, int in_activation);
 
 /* ---- gemm.c ---- */
 
@@ -48,19 +47,6 @@ void FCN(fcn_bias_gradient)(FCN_REAL *db, const FCN_REAL *delta, int64_t rows, i
  * run each one this CPU has. Returns -1, changing nothing, where the CPU or
  * the build lacks them. Not thread-safe: for tests only. */
 int FCN(fcn_gemm_force_kernels)(int which);
-
-/* ---- sparse.c: layer 1 when X is CSR (X->indices != NULL) ---- */
-
-/* A_out = f(X @ W + b) for the rows X reads. A_out: (X->rows x fan_out),
- * W: (fan_in x fan_out), b: (fan_out) */
-void FCN(fcn_csr_forward)(FCN_REAL *A_out, const fcn_input *X, const FCN_REAL *W,
-                          const FCN_REAL *b, int64_t fan_out, int activation);
-
-/* dW = (X.T @ delta + alpha * W) / n and db = sum(delta) / n, for the rows X
- * reads. dW, W: (fan_in x fan_out), db: (fan_out), delta: (X->rows x fan_out) */
-void FCN(fcn_csr_backward)(FCN_REAL *dW, FCN_REAL *db, const FCN_REAL *delta, const fcn_input *X,
-                           const FCN_REAL *W, int64_t fan_in, int64_t fan_out, double alpha,
-                           double n);
 
 /* ---- losses.c ---- */
 
@@ -73,7 +59,7 @@ double FCN(fcn_loss)(const FCN_REAL *A, const FCN_REAL *Y, const FCN_REAL *sampl
                      int64_t rows, int64_t cols, int loss, double loss_parameter);
 
 /* delta[L] = (A - Y) * sample_weight * scale for the canonical pairs; for the
- * other losses n * d loss / d A times scale (with identity outputs, A = Z[L]):
+ * other losses weight_sum * d loss / d A times scale (with identity outputs, A = Z[L]):
  * the loss's slope at each output, times sample_weight / cols. scale is 1 in
  * scikit-learn's passes; see fcn_forward_backward for the other. At a kink
  * (A == Y; |A - Y| == epsilon is none) the slope is 0.
@@ -91,14 +77,6 @@ void FCN(fcn_output_delta)(FCN_REAL *delta, const FCN_REAL *A, const FCN_REAL *Y
 void FCN(fcn_dropout_mask)(FCN_REAL *M, uint64_t key, int64_t layer, int64_t rows, int64_t cols,
                            double rate);
 
-/* A = F * M, with M as fcn_dropout_mask draws it. A, F: (rows x cols) */
-void FCN(fcn_dropout_forward)(FCN_REAL *A, const FCN_REAL *F, uint64_t key, int64_t layer,
-                              int64_t rows, int64_t cols, double rate);
-
-/* delta *= M, with M as fcn_dropout_mask draws it. delta: (rows x cols) */
-void FCN(fcn_dropout_backward)(FCN_REAL *delta, uint64_t key, int64_t layer, int64_t rows,
-                               int64_t cols, double rate);
-
 /* ---- optimizers.c ---- (all blocks: n_params) */
 
 /* velocity = momentum * velocity - learning_rate * grads;
@@ -112,23 +90,17 @@ void FCN(fcn_adam_update)(FCN_REAL *params, FCN_REAL *m, FCN_REAL *v, const FCN_
                           int64_t n_params, double step_rate, double beta_1, double beta_2,
                           double epsilon);
 
-/* One update of the solver in opt. state: n_params reals for sgd (velocity),
- * 2 * n_params for adam (m then v). Advances opt->adam_steps. */
-void FCN(fcn_optimizer_step)(FCN_REAL *params, FCN_REAL *state, fcn_optimizer *opt,
-                             const FCN_REAL *grads, int64_t n_params);
-
 /* ---- train.c ---- */
 
 /* Forward and backward pass of one batch X at the current params.
- * Returns the batch's loss including the L2 term 0.5 * alpha * ||W||^2 / n
- * (n: the rows, or the sum of their weights), writes grads (n_params), and
- * leaves A[1..L] then delta[1..L] at the start of workspace, each
- * (X->rows x units[l]), back to back. delta_scale multiplies delta[L]: 1
+ * Returns the batch's loss including the L2 term
+ * 0.5 * alpha * ||W||^2 / weight_sum, writes grads (n_params), and leaves
+ * A[1..L] and delta[1..L] in workspace, at fcn_backprop_A_offset and
+ * fcn_backprop_delta_offset. delta_scale multiplies delta[L]: 1
  * follows scikit-learn; 1 / n_outputs with the squared error makes grads the
  * true gradient of the returned loss (scikit-learn's issue #8349). When
  * net->dropout > 0, the masks of the hidden layers are those of dropout_key
- * (see fcn_dropout_mask), A[l] holds f(Z[l]) * M[l], and f(Z[l]) of layers
- * 1 .. L-1 follow delta[L], back to back.
+ * (see fcn_dropout_mask) and A[l] holds f(Z[l]) * M[l].
  * Y: (X->rows x units[L]), sample_weight: (X->rows),
  * workspace: fcn_backprop_workspace_len(net, X->rows) reals. */
 double FCN(fcn_forward_backward)(FCN_REAL *grads, FCN_REAL *workspace, const FCN_REAL *params,
@@ -147,7 +119,9 @@ double FCN(fcn_forward_backward)(FCN_REAL *grads, FCN_REAL *workspace, const FCN
  * epoch has.
  * X: all n_samples = X->rows rows (row_ids NULL), Y: (n_samples x units[L]),
  * sample_weight: (n_samples), order: (n_samples), grads: n_params,
- * state: see fcn_optimizer_step, workspace: fcn_epoch_workspace_len(net, batch_size). */
+ * state: n_params reals for sgd (velocity), 2 * n_params for adam (m then
+ * v), opt->adam_steps advancing with each step;
+ * workspace: fcn_epoch_workspace_len(net, batch_size) reals. */
 int FCN(fcn_train_epoch)(double *summed_loss, FCN_REAL *params, FCN_REAL *grads,
                          FCN_REAL *state, fcn_optimizer *opt, FCN_REAL *workspace,
                          const fcn_net *net, const fcn_input *X, const FCN_REAL *Y,

@@ -4,22 +4,15 @@
  * d loss / d Z[L] = A[L] - Y; and the robust regression losses of identity
  * outputs (absolute error, Huber, quantile), as scikit-learn's _loss module
  * defines them, whose delta is their slope instead. */
-#include <float.h>
 #include <math.h>
 
 #include "precision.h"
 
-#if FCN_DOUBLE
-#define EPS DBL_EPSILON
-#else
-#define EPS FLT_EPSILON
-#endif
-
 /* Probabilities are clipped to [eps, 1 - eps] before any log, as sklearn does. */
 static inline real clip_probability(real p)
 {
-    if (p < (real)EPS) return (real)EPS;
-    if (p > 1 - (real)EPS) return 1 - (real)EPS;
+    if (p < (real)REAL_EPSILON) return (real)REAL_EPSILON;
+    if (p > 1 - (real)REAL_EPSILON) return 1 - (real)REAL_EPSILON;
     return p;
 }
 
@@ -95,6 +88,7 @@ static double row_loss(const real *a, const real *y, int64_t cols, int loss, dou
     return total;
 }
 
+/* fcn_loss_f32, fcn_loss_f64 */
 double FCN(fcn_loss)(const real *A, const real *Y, const real *sample_weight, int64_t rows,
                      int64_t cols, int loss, double loss_parameter)
 {
@@ -111,6 +105,7 @@ double FCN(fcn_loss)(const real *A, const real *Y, const real *sample_weight, in
     return is_robust(loss) ? mean / (double)cols : mean;
 }
 
+/* fcn_output_delta_f32, fcn_output_delta_f64 */
 void FCN(fcn_output_delta)(real *delta, const real *A, const real *Y, const real *sample_weight,
                            int64_t rows, int64_t cols, int loss, double loss_parameter,
                            double scale)

@@ -4,7 +4,7 @@
  * double (numpy promotes it there through its float64 learning rate). */
 #include <math.h>
 
-#include "precision.h"
+#include "kernels.h"
 #include "threads.h"
 
 /* Elementwise updates are worth threads only on large blocks, in chunks of
@@ -63,6 +63,7 @@ static void adam_task(void *context, int64_t task)
 
 static int64_t n_chunks(int64_t n_params) { return (n_params + PARAMS_PER_TASK - 1) / PARAMS_PER_TASK; }
 
+/* fcn_sgd_update_f32, fcn_sgd_update_f64 */
 void FCN(fcn_sgd_update)(real *params, real *velocity, const real *grads, int64_t n_params,
                          double learning_rate, double momentum, int nesterov)
 {
@@ -72,6 +73,7 @@ void FCN(fcn_sgd_update)(real *params, real *velocity, const real *grads, int64_
                      fcn_threads_for(n_params, PARALLEL_MIN_PARAMS));
 }
 
+/* fcn_adam_update_f32, fcn_adam_update_f64 */
 void FCN(fcn_adam_update)(real *params, real *m, real *v, const real *grads, int64_t n_params,
                           double step_rate, double beta_1, double beta_2, double epsilon)
 {
@@ -83,6 +85,7 @@ void FCN(fcn_adam_update)(real *params, real *m, real *v, const real *grads, int
                      fcn_threads_for(n_params, PARALLEL_MIN_PARAMS));
 }
 
+/* fcn_optimizer_step_f32, fcn_optimizer_step_f64 */
 void FCN(fcn_optimizer_step)(real *params, real *state, fcn_optimizer *opt, const real *grads,
                              int64_t n_params)
 {

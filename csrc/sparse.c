@@ -1,7 +1,7 @@
 /* Layer 1 when X is sparse (CSR): the weighted input sums read only the
  * nonzeros of each row, and the weight gradient adds into the rows of dW that
  * those nonzeros name. X is never densified. */
-#include "precision.h"
+#include "kernels.h"
 #include "threads.h"
 
 /* Rows of A_out one task of fcn_csr_forward computes; columns of dW one task
@@ -47,7 +47,7 @@ typedef struct {
     const real *W, *b, *delta;
     int64_t fan_in, fan_out;
     int activation;
-    real alpha, n;
+    real alpha, weight_sum;
 } csr_pass;
 
 /* fcn_task: rows [16 t, 16 t + 16) of A_out */
@@ -59,6 +59,7 @@ static void forward_task(void *context, int64_t task)
         csr_forward_row(c->out + i * c->fan_out, c->X, i, c->W, c->b, c->fan_out, c->activation);
 }
 
+/* fcn_csr_forward_f32, fcn_csr_forward_f64 */
 void FCN(fcn_csr_forward)(real *A_out, const fcn_input *X, const real *W, const real *b,
                           int64_t fan_out, int activation)
 {
@@ -68,11 +69,11 @@ void FCN(fcn_csr_forward)(real *A_out, const fcn_input *X, const real *W, const 
                      fcn_threads_for(sparse_work(X, fan_out), FCN_PARALLEL_MIN_WORK));
 }
 
-/* Columns j0 .. j1 of dW = (X.T @ delta + alpha * W) / n, adding the
+/* Columns j0 .. j1 of dW = (X.T @ delta + alpha * W) / weight_sum, adding the
  * nonzeros in row order. */
 static void csr_backward_band(real *dW, const real *delta, const fcn_input *X, const real *W,
-                              int64_t fan_in, int64_t fan_out, real alpha, real n, int64_t j0,
-                              int64_t j1)
+                              int64_t fan_in, int64_t fan_out, real alpha, real weight_sum,
+                              int64_t j0, int64_t j1)
 {
     const real *values = X->values;
     for (int64_t k = 0; k < fan_in; k++)
@@ -88,7 +89,7 @@ static void csr_backward_band(real *dW, const real *delta, const fcn_input *X, c
     }
     for (int64_t k = 0; k < fan_in; k++)
         for (int64_t j = j0; j < j1; j++)
-            dW[k * fan_out + j] = (dW[k * fan_out + j] + alpha * W[k * fan_out + j]) / n;
+            dW[k * fan_out + j] = (dW[k * fan_out + j] + alpha * W[k * fan_out + j]) / weight_sum;
 }
 
 /* fcn_task: a band of COLUMNS_PER_TASK columns of dW */
@@ -97,18 +98,21 @@ static void backward_task(void *context, int64_t task)
     const csr_pass *c = context;
     const int64_t j0 = task * COLUMNS_PER_TASK;
     const int64_t j1 = fcn_task_end(task, COLUMNS_PER_TASK, c->fan_out);
-    csr_backward_band(c->out, c->delta, c->X, c->W, c->fan_in, c->fan_out, c->alpha, c->n, j0,
-                      j1);
+    csr_backward_band(c->out, c->delta, c->X, c->W, c->fan_in, c->fan_out, c->alpha,
+                      c->weight_sum, j0, j1);
 }
 
+/* fcn_csr_backward_f32, fcn_csr_backward_f64 */
 void FCN(fcn_csr_backward)(real *dW, real *db, const real *delta, const fcn_input *X,
-                           const real *W, int64_t fan_in, int64_t fan_out, double alpha, double n)
+                           const real *W, int64_t fan_in, int64_t fan_out, double alpha,
+                           double weight_sum)
 {
     /* each task owns a band of dW's columns: the sums run in row order
      * whatever the thread count */
     csr_pass c = {.out = dW, .X = X, .W = W, .delta = delta, .fan_in = fan_in,
-                  .fan_out = fan_out, .alpha = (real)alpha, .n = (real)n};
+                  .fan_out = fan_out, .alpha = (real)alpha,
+                  .weight_sum = (real)weight_sum};
     fcn_parallel_for(backward_task, &c, (fan_out + COLUMNS_PER_TASK - 1) / COLUMNS_PER_TASK,
                      fcn_threads_for(sparse_work(X, fan_out), FCN_PARALLEL_MIN_WORK));
-    FCN(fcn_bias_gradient)(db, delta, X->rows, fan_out, n);
+    FCN(fcn_bias_gradient)(db, delta, X->rows, fan_out, weight_sum);
 }

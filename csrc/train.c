@@ -3,40 +3,21 @@
 #include <string.h>
 
 #include "dropout.h"
-#include "precision.h"
+#include "kernels.h"
 #include "threads.h"
 #include "workspace.h"
-
-/* Offset of W[l] in the parameter block: W[1] .. W[L] come first. */
-static int64_t weights_offset(const fcn_net *net, int64_t l)
-{
-    int64_t offset = 0;
-    for (int64_t m = 1; m < l; m++) offset += net->units[m - 1] * net->units[m];
-    return offset;
-}
-
-/* Offset of b[l]: the biases follow all the weights. */
-static int64_t bias_offset(const fcn_net *net, int64_t l)
-{
-    return weights_offset(net, net->n_layers + 1) + fcn_units_between(net, 1, l);
-}
-
-/* Layer l's (rows x units[l]) block in a region holding layers 1, 2, ... back to back. */
-static real *layer_block(real *region, const fcn_net *net, int64_t rows, int64_t l)
-{
-    return region + rows * fcn_units_between(net, 1, l);
-}
 
 /* Lanes of the sum of squares: independent partial sums the compiler keeps in
  * one vector register, added up in a fixed order at the end. */
 #define SUM_LANES 8
 
-/* 0.5 * alpha * ||W||^2 / n: the L2 term scikit-learn adds to each batch loss. */
+/* 0.5 * alpha * ||W||^2 / weight_sum: the L2 term scikit-learn adds to each batch loss. */
 FCN_VECTOR_CLONES
-static double l2_penalty(const real *params, const fcn_net *net, double n, double alpha)
+static double l2_penalty(const real *params, const fcn_net *net, double weight_sum,
+                         double alpha)
 {
     if (alpha == 0.0) return 0.0;
-    const int64_t n_weights = weights_offset(net, net->n_layers + 1);
+    const int64_t n_weights = fcn_weights_offset(net, net->n_layers + 1); /* the biases' start */
     double lanes[SUM_LANES] = {0};
     int64_t i = 0;
     for (; i + SUM_LANES <= n_weights; i += SUM_LANES)
@@ -45,81 +26,109 @@ static double l2_penalty(const real *params, const fcn_net *net, double n, doubl
     double sum_sq = 0.0;
     for (int64_t lane = 0; lane < SUM_LANES; lane++) sum_sq += lanes[lane];
     for (; i < n_weights; i++) sum_sq += (double)params[i] * (double)params[i];
-    return (0.5 * alpha) * sum_sq / n;
+    return (0.5 * alpha) * sum_sq / weight_sum;
 }
 
-/* n of the gradient's scaling: the rows, or the sum of their weights. */
-static double weight_sum(const real *sample_weight, int64_t rows)
+/* The divisor of the gradient: the rows, or the sum of their weights. */
+static double sum_of_weights(const real *sample_weight, int64_t rows)
 {
     if (sample_weight == NULL) return (double)rows;
-    real sum = 0; /* in the block's precision, as numpy's sample_weight.sum() */
+    /* in order, in the block's precision; numpy's sample_weight.sum(), which
+     * scikit-learn uses, sums pairwise, so the two may differ in the last bits */
+    real sum = 0;
     for (int64_t i = 0; i < rows; i++) sum += sample_weight[i];
     return (double)sum;
 }
 
+/* A_out = f(A_in @ W[l] + b[l]) for the X->rows rows of a pass; layer 1 of a
+ * CSR X reads X itself (A_in is then unused). */
+static void layer_forward(real *A_out, real *pack, const real *A_in, const real *params,
+                          const fcn_net *net, const fcn_input *X, int64_t l)
+{
+    const int activation = l == net->n_layers ? net->output_activation : net->hidden_activation;
+    const real *W = params + fcn_weights_offset(net, l), *b = params + fcn_bias_offset(net, l);
+    if (l == 1 && X->indices != NULL)
+        FCN(fcn_csr_forward)(A_out, X, W, b, net->units[1], activation);
+    else
+        FCN(fcn_dense_forward)(A_out, pack, A_in, W, b, X->rows, net->units[l - 1],
+                               net->units[l], activation);
+}
+
+/* The forward pass of a batch into its backprop workspace:
+ *   A[l] = f(A[l-1] @ W[l] + b[l]) for l = 1 .. L, with A[0] = X;
+ * with dropout, F[l] = f(Z[l]) and A[l] = F[l] * M[l] on the hidden layers. */
+static void forward_layers(real *workspace, const real *params, const fcn_net *net,
+                           const fcn_input *X, uint64_t dropout_key)
+{
+    const int64_t rows = X->rows;
+    real *pack = workspace + fcn_backprop_pack_offset(net, rows);
+    const real *A_prev = X->values;
+    for (int64_t l = 1; l <= net->n_layers; l++) {
+        real *A = workspace + fcn_backprop_A_offset(net, rows, l);
+        const int masked = net->dropout > 0 && l < net->n_layers;
+        real *F = masked ? workspace + fcn_backprop_F_offset(net, rows, l) : A;
+        layer_forward(F, pack, A_prev, params, net, X, l);
+        if (masked) FCN(fcn_dropout_forward)(A, F, dropout_key, l, rows, net->units[l], net->dropout);
+        A_prev = A;
+    }
+}
+
+/* The backward pass, from delta[L] in the workspace down to layer 1: the
+ * delta recursion
+ *   delta[l-1] = (delta[l] @ W[l].T) * f'(Z[l-1])   (times M[l-1] with dropout)
+ * and each layer's gradient
+ *   dW[l] = (A[l-1].T @ delta[l] + alpha * W[l]) / weight_sum,
+ *   db[l] = sum(delta[l]) / weight_sum. */
+static void backward_layers(real *grads, real *workspace, const real *params,
+                            const fcn_net *net, const fcn_input *X, double alpha,
+                            double weight_sum, uint64_t dropout_key)
+{
+    const int64_t rows = X->rows, *units = net->units;
+    const int dropout = net->dropout > 0;
+    real *pack = workspace + fcn_backprop_pack_offset(net, rows);
+    for (int64_t l = net->n_layers; l >= 1; l--) {
+        real *dW = grads + fcn_weights_offset(net, l), *db = grads + fcn_bias_offset(net, l);
+        const real *W = params + fcn_weights_offset(net, l);
+        const real *delta = workspace + fcn_backprop_delta_offset(net, rows, l);
+        if (l == 1 && X->indices != NULL) {
+            FCN(fcn_csr_backward)(dW, db, delta, X, W, units[0], units[1], alpha, weight_sum);
+            continue;
+        }
+        /* layer 1 has no delta below it */
+        const real *A_in = l == 1 ? X->values : workspace + fcn_backprop_A_offset(net, rows, l - 1);
+        real *delta_in = l == 1 ? NULL : workspace + fcn_backprop_delta_offset(net, rows, l - 1);
+        /* with dropout, f' comes after the mask, from the unmasked F[l-1] */
+        FCN(fcn_dense_backward)(dW, db, delta_in, pack, delta, A_in, W, rows, units[l - 1],
+                                units[l], alpha, weight_sum,
+                                dropout ? FCN_IDENTITY : net->hidden_activation);
+        if (dropout && delta_in != NULL) {
+            FCN(fcn_dropout_backward)(delta_in, dropout_key, l - 1, rows, units[l - 1],
+                                      net->dropout);
+            FCN(fcn_activation_backward)(delta_in,
+                                         workspace + fcn_backprop_F_offset(net, rows, l - 1),
+                                         rows, units[l - 1], net->hidden_activation);
+        }
+    }
+}
+
+/* fcn_forward_backward_f32, fcn_forward_backward_f64 */
 double FCN(fcn_forward_backward)(real *grads, real *workspace, const real *params,
                                  const fcn_net *net, const fcn_input *X, const real *Y,
                                  const real *sample_weight, double alpha, double delta_scale,
                                  uint64_t dropout_key)
 {
-    const int64_t L = net->n_layers, rows = X->rows;
-    const int64_t *units = net->units;
-    const int sparse = X->indices != NULL;
-    const int dropout = net->dropout > 0;
-    real *A_region = workspace;
-    real *delta_region = A_region + rows * fcn_units_between(net, 1, L + 1);
-    /* with dropout: f(Z[l]) of the hidden layers, before their masks */
-    real *F_region = delta_region + rows * fcn_units_between(net, 1, L + 1);
-    real *pack = F_region + (dropout ? rows * fcn_units_between(net, 1, L) : 0);
-    const double n = weight_sum(sample_weight, rows);
-
-    /* forward: A[l] = f(A[l-1] @ W[l] + b[l]), with A[0] = X (times M[l] with dropout) */
-    const real *A_prev = X->values;
-    for (int64_t l = 1; l <= L; l++) {
-        real *A = layer_block(A_region, net, rows, l);
-        const int masked = dropout && l < L;
-        real *F = masked ? layer_block(F_region, net, rows, l) : A;
-        int activation = l == L ? net->output_activation : net->hidden_activation;
-        const real *W = params + weights_offset(net, l), *b = params + bias_offset(net, l);
-        if (l == 1 && sparse)
-            FCN(fcn_csr_forward)(F, X, W, b, units[1], activation);
-        else
-            FCN(fcn_dense_forward)(F, A_prev, W, b, rows, units[l - 1], units[l], activation,
-                                   pack);
-        if (masked) FCN(fcn_dropout_forward)(A, F, dropout_key, l, rows, units[l], net->dropout);
-        A_prev = A;
-    }
-    const real *A_L = A_prev;
-    double loss = FCN(fcn_loss)(A_L, Y, sample_weight, rows, units[L], net->loss,
-                                net->loss_parameter) +
-                  l2_penalty(params, net, n, alpha);
-
-    /* backward: delta[L] = A[L] - Y (or the loss's slope), then layer by layer down to layer 1 */
-    FCN(fcn_output_delta)(layer_block(delta_region, net, rows, L), A_L, Y, sample_weight, rows,
-                          units[L], net->loss, net->loss_parameter, delta_scale);
-    for (int64_t l = L; l >= 1; l--) {
-        real *dW = grads + weights_offset(net, l), *db = grads + bias_offset(net, l);
-        const real *W = params + weights_offset(net, l);
-        const real *delta = layer_block(delta_region, net, rows, l);
-        if (l == 1 && sparse) {
-            FCN(fcn_csr_backward)(dW, db, delta, X, W, units[0], units[1], alpha, n);
-        } else if (dropout && l > 1) {
-            /* delta[l-1] = (delta @ W.T) * M[l-1] * f'(Z[l-1]), f' from the unmasked f(Z) */
-            const real *A_in = layer_block(A_region, net, rows, l - 1);
-            real *delta_in = layer_block(delta_region, net, rows, l - 1);
-            FCN(fcn_dense_backward)(dW, db, delta_in, pack, delta, A_in, W, rows, units[l - 1],
-                                    units[l], alpha, n, FCN_IDENTITY);
-            FCN(fcn_dropout_backward)(delta_in, dropout_key, l - 1, rows, units[l - 1],
-                                      net->dropout);
-            FCN(fcn_activation_backward)(delta_in, layer_block(F_region, net, rows, l - 1), rows,
-                                         units[l - 1], net->hidden_activation);
-        } else {
-            const real *A_in = l == 1 ? X->values : layer_block(A_region, net, rows, l - 1);
-            real *delta_in = l == 1 ? NULL : layer_block(delta_region, net, rows, l - 1);
-            FCN(fcn_dense_backward)(dW, db, delta_in, pack, delta, A_in, W, rows, units[l - 1],
-                                    units[l], alpha, n, net->hidden_activation);
-        }
-    }
+    const int64_t L = net->n_layers, rows = X->rows, n_outputs = net->units[L];
+    const double weight_sum = sum_of_weights(sample_weight, rows);
+    forward_layers(workspace, params, net, X, dropout_key);
+    const real *A_L = workspace + fcn_backprop_A_offset(net, rows, L);
+    const double loss = FCN(fcn_loss)(A_L, Y, sample_weight, rows, n_outputs, net->loss,
+                                      net->loss_parameter) +
+                        l2_penalty(params, net, weight_sum, alpha);
+    /* delta[L] = A[L] - Y, or the loss's slope */
+    FCN(fcn_output_delta)(workspace + fcn_backprop_delta_offset(net, rows, L), A_L, Y,
+                          sample_weight, rows, n_outputs, net->loss, net->loss_parameter,
+                          delta_scale);
+    backward_layers(grads, workspace, params, net, X, alpha, weight_sum, dropout_key);
     return loss;
 }
 
@@ -169,6 +178,7 @@ static void gather_rows(real *dst, const real *src, const int64_t *order, int64_
                      fcn_threads_for(rows * cols, PARALLEL_MIN_GATHER));
 }
 
+/* fcn_train_epoch_f32, fcn_train_epoch_f64 */
 int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *state,
                          fcn_optimizer *opt, real *workspace, const fcn_net *net,
                          const fcn_input *X, const real *Y, const real *sample_weight,
@@ -209,33 +219,26 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
     return FCN_DONE;
 }
 
+/* fcn_predict_f32, fcn_predict_f64 */
 int FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_net *net,
                      const fcn_input *X, int64_t chunk_rows, fcn_interrupt_check interrupted)
 {
-    const int64_t L = net->n_layers, rows = X->rows;
-    const int64_t *units = net->units;
-    const int sparse = X->indices != NULL;
+    const int64_t L = net->n_layers, rows = X->rows, n_inputs = net->units[0];
     if (chunk_rows > rows) chunk_rows = rows; /* the workspace may be sized for rows only */
-    real *pack = workspace + chunk_rows * fcn_units_between(net, 1, L);
+    real *pack = workspace + fcn_predict_pack_offset(net, chunk_rows);
     for (int64_t start = 0; start < rows; start += chunk_rows) {
         if (start > 0 && interrupted != NULL && interrupted()) return FCN_INTERRUPTED;
-        int64_t n = rows - start < chunk_rows ? rows - start : chunk_rows;
-        fcn_input chunk = *X; /* rows start .. start + n of X */
-        chunk.rows = n;
-        if (sparse)
+        fcn_input chunk = *X; /* rows start .. start + chunk.rows of X */
+        chunk.rows = rows - start < chunk_rows ? rows - start : chunk_rows;
+        if (X->indices != NULL)
             chunk.indptr = X->indptr + start;
         else
-            chunk.values = (const real *)X->values + start * units[0];
+            chunk.values = (const real *)X->values + start * n_inputs;
         const real *A_prev = chunk.values;
         for (int64_t l = 1; l <= L; l++) {
-            real *A = l == L ? out + start * units[L] : layer_block(workspace, net, n, l);
-            int activation = l == L ? net->output_activation : net->hidden_activation;
-            const real *W = params + weights_offset(net, l), *b = params + bias_offset(net, l);
-            if (l == 1 && sparse)
-                FCN(fcn_csr_forward)(A, &chunk, W, b, units[1], activation);
-            else
-                FCN(fcn_dense_forward)(A, A_prev, W, b, n, units[l - 1], units[l], activation,
-                                       pack);
+            real *A = l == L ? out + start * net->units[L]
+                             : workspace + fcn_predict_A_offset(net, chunk.rows, l);
+            layer_forward(A, pack, A_prev, params, net, &chunk, l);
             A_prev = A;
         }
     }

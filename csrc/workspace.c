@@ -1,17 +1,50 @@
-/* Sizes, in reals, of the blocks and workspaces callers allocate; -1 when a
- * size does not fit in int64_t (see fcn_size_add). */
+/* The layout of the parameter block and of the workspaces callers allocate
+ * (workspace.h draws them): every count, offset and size, in reals; -1 for a
+ * size that does not fit in int64_t (see fcn_size_add). Python asks these
+ * functions through the bridge instead of recomputing them. */
 #include "workspace.h"
+
+static int64_t size_max(int64_t a, int64_t b)
+{
+    return a < 0 || b < 0 ? -1 : a > b ? a : b;
+}
+
+/* sum of units[l] for l in [first, last) */
+static int64_t units_between(const fcn_net *net, int64_t first, int64_t last)
+{
+    int64_t total = 0;
+    for (int64_t l = first; l < last; l++) total = fcn_size_add(total, net->units[l]);
+    return total;
+}
+
+/* Reals of layers 1 .. l-1 of a region holding (rows x units[m]) per layer
+ * m, back to back: where layer l starts in it. */
+static int64_t layers_before(const fcn_net *net, int64_t rows, int64_t l)
+{
+    return fcn_size_mul(rows, units_between(net, 1, l));
+}
+
+/* ---- the parameter block: W[1] .. W[L], then b[1] .. b[L] ---- */
+
+int64_t fcn_weights_offset(const fcn_net *net, int64_t l)
+{
+    int64_t offset = 0;
+    for (int64_t m = 1; m < l; m++)
+        offset = fcn_size_add(offset, fcn_size_mul(net->units[m - 1], net->units[m]));
+    return offset;
+}
+
+int64_t fcn_bias_offset(const fcn_net *net, int64_t l)
+{
+    return fcn_size_add(fcn_weights_offset(net, net->n_layers + 1), units_between(net, 1, l));
+}
 
 int64_t fcn_param_count(const fcn_net *net)
 {
-    int64_t total = 0;
-    for (int64_t l = 1; l <= net->n_layers; l++) {
-        int64_t layer = fcn_size_add(fcn_size_mul(net->units[l - 1], net->units[l]),
-                                     net->units[l]);
-        total = fcn_size_add(total, layer);
-    }
-    return total;
+    return fcn_bias_offset(net, net->n_layers + 1); /* where a b[L + 1] would start */
 }
+
+/* ---- the products' scratch ---- */
 
 int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)
 {
@@ -25,14 +58,53 @@ int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)
     return fcn_size_add(fcn_size_mul(K, N_padded), fcn_size_mul(M_padded, depth));
 }
 
+/* Reals of the pack scratch for the products of batches of rows rows:
+ * A[l-1] @ W[l], and with backward A[l-1].T @ delta[l] and delta[l] @ W[l].T. */
+static int64_t pack_scratch_len(const fcn_net *net, int64_t rows, int backward)
+{
+    int64_t largest = 0;
+    for (int64_t l = 1; l <= net->n_layers; l++) {
+        int64_t fan_in = net->units[l - 1], fan_out = net->units[l];
+        largest = size_max(largest, fcn_pack_len(rows, fan_in, fan_out));
+        if (backward)
+            largest = size_max(largest, size_max(fcn_pack_len(fan_in, rows, fan_out),
+                                                 fcn_pack_len(rows, fan_out, fan_in)));
+    }
+    return largest;
+}
+
+/* ---- the backprop workspace: A, delta, (F,) pack ---- */
+
+int64_t fcn_backprop_A_offset(const fcn_net *net, int64_t rows, int64_t l)
+{
+    return layers_before(net, rows, l);
+}
+
+int64_t fcn_backprop_delta_offset(const fcn_net *net, int64_t rows, int64_t l)
+{
+    return fcn_size_add(fcn_backprop_A_offset(net, rows, net->n_layers + 1),
+                        layers_before(net, rows, l));
+}
+
+int64_t fcn_backprop_F_offset(const fcn_net *net, int64_t rows, int64_t l)
+{
+    return fcn_size_add(fcn_backprop_delta_offset(net, rows, net->n_layers + 1),
+                        layers_before(net, rows, l));
+}
+
+int64_t fcn_backprop_pack_offset(const fcn_net *net, int64_t rows)
+{
+    /* F holds the hidden layers 1 .. L-1, and only with dropout */
+    return net->dropout > 0 ? fcn_backprop_F_offset(net, rows, net->n_layers)
+                            : fcn_backprop_F_offset(net, rows, 1);
+}
+
 int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
 {
-    int64_t layers = fcn_units_between(net, 1, net->n_layers + 1);
-    /* with dropout, f(Z[l]) of the hidden layers before the mask, for f' */
-    int64_t unmasked = net->dropout > 0 ? fcn_size_mul(rows, fcn_units_between(net, 1, net->n_layers)) : 0;
-    return fcn_size_add(fcn_size_add(fcn_size_mul(2, fcn_size_mul(rows, layers)), unmasked),
-                        fcn_pack_scratch_len(net, rows, 1));
+    return fcn_size_add(fcn_backprop_pack_offset(net, rows), pack_scratch_len(net, rows, 1));
 }
+
+/* ---- the epoch workspace: a backprop workspace, then the gathered batch ---- */
 
 int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)
 {
@@ -42,8 +114,20 @@ int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)
                         fcn_size_mul(batch_rows, row_len));
 }
 
+/* ---- the prediction workspace: A[1] .. A[L-1] of a chunk, pack ---- */
+
+int64_t fcn_predict_A_offset(const fcn_net *net, int64_t chunk_rows, int64_t l)
+{
+    return layers_before(net, chunk_rows, l);
+}
+
+int64_t fcn_predict_pack_offset(const fcn_net *net, int64_t chunk_rows)
+{
+    return fcn_predict_A_offset(net, chunk_rows, net->n_layers);
+}
+
 int64_t fcn_predict_workspace_len(const fcn_net *net, int64_t chunk_rows)
 {
-    return fcn_size_add(fcn_size_mul(chunk_rows, fcn_units_between(net, 1, net->n_layers)),
-                        fcn_pack_scratch_len(net, chunk_rows, 0));
+    return fcn_size_add(fcn_predict_pack_offset(net, chunk_rows),
+                        pack_scratch_len(net, chunk_rows, 0));
 }

@@ -8,7 +8,8 @@
  * and the epoch workspace adds after it the gathered batch:
  *   X_batch, Y_batch      (rows x units[0]), (rows x units[L])
  *   sw_batch              (rows): its sample weights
- * The prediction workspace holds A[1] .. A[L-1] of one chunk, then pack. */
+ * The prediction workspace holds A[1] .. A[L-1] of one chunk, then pack.
+ * workspace.c computes every offset and size; fcnet.h declares the public ones. */
 #ifndef FCN_WORKSPACE_H
 #define FCN_WORKSPACE_H
 
@@ -24,57 +25,24 @@
  * not fit in int64_t, and every size computed from it is -1 too. */
 static inline int64_t fcn_size_add(int64_t a, int64_t b)
 {
-    int64_t sum;
-    if (a < 0 || b < 0) return -1;
-#if !FCN_PORTABLE_C && defined(__GNUC__)
-    if (__builtin_add_overflow(a, b, &sum)) return -1;
-#else
-    if (a > INT64_MAX - b) return -1;
-    sum = a + b;
-#endif
-    return sum;
+    return a < 0 || b < 0 || a > INT64_MAX - b ? -1 : a + b;
 }
 
 static inline int64_t fcn_size_mul(int64_t a, int64_t b)
 {
-    int64_t product;
     if (a < 0 || b < 0) return -1;
-#if !FCN_PORTABLE_C && defined(__GNUC__)
-    if (__builtin_mul_overflow(a, b, &product)) return -1;
-#else
-    if (a != 0 && b > INT64_MAX / a) return -1;
-    product = a * b;
-#endif
-    return product;
+    if ((a | b) < ((int64_t)1 << 31)) return a * b; /* fits: no division needed */
+    return a != 0 && b > INT64_MAX / a ? -1 : a * b;
 }
 
-static inline int64_t fcn_size_max(int64_t a, int64_t b)
-{
-    if (a < 0 || b < 0) return -1;
-    return a > b ? a : b;
-}
+/* Where F[l] (dropout's unmasked f(Z[l]), l < L) and the pack scratch start
+ * in a backprop workspace of rows rows. */
+int64_t fcn_backprop_F_offset(const fcn_net *net, int64_t rows, int64_t l);
+int64_t fcn_backprop_pack_offset(const fcn_net *net, int64_t rows);
 
-/* sum of units[l] for l in [first, last) */
-static inline int64_t fcn_units_between(const fcn_net *net, int64_t first, int64_t last)
-{
-    int64_t total = 0;
-    for (int64_t l = first; l < last; l++) total = fcn_size_add(total, net->units[l]);
-    return total;
-}
-
-/* Reals of the pack scratch for the products of batches of rows rows:
- * A[l-1] @ W[l], and with backward A[l-1].T @ delta[l] and delta[l] @ W[l].T. */
-static inline int64_t fcn_pack_scratch_len(const fcn_net *net, int64_t rows, int backward)
-{
-    int64_t largest = 0;
-    for (int64_t l = 1; l <= net->n_layers; l++) {
-        int64_t fan_in = net->units[l - 1], fan_out = net->units[l];
-        largest = fcn_size_max(largest, fcn_pack_len(rows, fan_in, fan_out));
-        if (backward)
-            largest = fcn_size_max(largest, fcn_size_max(fcn_pack_len(fan_in, rows, fan_out),
-                                                         fcn_pack_len(rows, fan_out, fan_in)));
-    }
-    return largest;
-}
+/* Where A[l] (l < L) and the pack scratch start in a prediction workspace of
+ * chunk_rows rows. */
+int64_t fcn_predict_A_offset(const fcn_net *net, int64_t chunk_rows, int64_t l);
+int64_t fcn_predict_pack_offset(const fcn_net *net, int64_t chunk_rows);
 
 #endif /* FCN_WORKSPACE_H */

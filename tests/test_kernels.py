@@ -166,9 +166,21 @@ def test_forward_backward_matches_reference(dtype, output, loss_name):
     tol = dict(rtol=100 * RTOL[dtype], atol=1e-5 if dtype == np.float32 else 1e-12)
     assert_allclose(value, ref_value, **tol)
     assert_allclose(grads, _network.pack(dWs, dbs, np.float64), **tol)
-    # the workspace keeps A[1..L] then delta[1..L]
-    kept = np.concatenate([a.ravel() for a in As + deltas])
-    assert_allclose(workspace[: kept.size], kept, **tol)
+    # the workspace keeps A[l] and delta[l] where the core says
+    for l, (A_at, delta_at) in enumerate(net.backprop_offsets(rows), start=1):
+        assert_allclose(workspace[A_at : A_at + As[l - 1].size], As[l - 1].ravel(), **tol)
+        assert_allclose(workspace[delta_at : delta_at + deltas[l - 1].size],
+                        deltas[l - 1].ravel(), **tol)
+
+
+def test_parameter_layout_is_scikit_learns_packing():
+    """The core's offsets put W[1] .. W[L] then b[1] .. b[L] back to back."""
+    units = [3, 5, 4, 2]
+    params = np.arange(_network.n_params(units), dtype=np.float64)
+    coefs, intercepts = _network.views(params, units)
+    assert [W.shape for W in coefs] == [(3, 5), (5, 4), (4, 2)]
+    assert [b.shape for b in intercepts] == [(5,), (4,), (2,)]
+    assert_array_equal(np.concatenate([a.ravel() for a in coefs + intercepts]), params)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -261,7 +273,8 @@ def test_sparse_input_matches_dense(dtype):
         _core.train_epoch(net, adam, trained, np.empty_like(params), state,
                           np.empty(net.epoch_workspace_len(16), dtype), inputs, Y, weights,
                           order, 16, 0.1)
-        kept = 2 * rows * sum(units[1:])  # A[1..L] and delta[1..L]; then scratch
+        _, delta_L_at = net.backprop_offsets(rows)[-1]
+        kept = delta_L_at + rows * units[-1]  # A[1..L] and delta[1..L]; then scratch
         return loss, grads, workspace[:kept], out, trained
 
     tol = dict(rtol=10 * RTOL[dtype], atol=1e-6 if dtype == np.float32 else 1e-14)

@@ -63,13 +63,12 @@ class BackpropResult:
 
     Examples
     --------
-    >>> from sklearn.datasets import load_iris
-    >>> from fcnet import FCNetClassifier, backprop
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = FCNetClassifier(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0)
-    >>> result = backprop(clf.fit(X, y), X[:8], y[:8])
-    >>> [None if a is None else a.shape for a in result.delta]
-    [None, (8, 5), (8, 3)]
+    >>> import numpy as np
+    >>> from fcnet import FCNetRegressor, backprop
+    >>> X, y = np.array([[0.0], [1.0]]), np.array([0.0, 1.0])
+    >>> reg = FCNetRegressor(hidden_layer_sizes=(3,), random_state=0).partial_fit(X, y)
+    >>> [None if a is None else a.shape for a in backprop(reg, X, y).delta]
+    [None, (2, 3), (2, 1)]
     """
 
     loss: float
@@ -179,12 +178,14 @@ def backprop(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | N
     grads, workspace = np.empty_like(batch.params), batch.workspace()
     loss = batch.loss_and_gradient(batch.params, grads, workspace)
 
-    # the core leaves A[1..L] then delta[1..L] at the start of the workspace
-    blocks, start = [], 0
-    for n_units in units[1:] * 2:
-        blocks.append(workspace[start : start + rows * n_units].reshape(rows, n_units).copy())
-        start += rows * n_units
-    A, delta = [batch.X] + blocks[:L], [None] + blocks[L:]
+    def left_in_workspace(start, cols):  # a (rows x cols) block the core wrote
+        return workspace[start : start + rows * cols].reshape(rows, cols).copy()
+
+    # A[l] and delta[l] where the core says it left them
+    A, delta = [batch.X], [None]
+    for l, (A_at, delta_at) in enumerate(batch.net.backprop_offsets(rows), start=1):
+        A.append(left_in_workspace(A_at, units[l]))
+        delta.append(left_in_workspace(delta_at, units[l]))
     Ws, bs = _network.views(batch.params, units)
     Z = [None]
     for l in range(1, L + 1):  # the weighted input sums, by the same kernel without f

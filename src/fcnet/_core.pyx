@@ -3,8 +3,11 @@
 
 Design: every function takes typed memoryviews (C-contiguous), checks the
 sizes that keep the C side inside its buffers, and makes one C call with the
-GIL released. The fused type `floating` picks the _f32 or _f64 kernel. No
-arithmetic happens here: the estimators prepare, C computes.
+GIL released. The C functions are called by their names in C without the
+precision's suffix (fcn_train_epoch): _capi.pxd, generated from
+_capi.pxd.tp, dispatches each on the fused type `floating` to its _f32 or
+_f64 kernel. No arithmetic happens here, and no layout: the estimators
+prepare, C computes, and C says where each layer's blocks lie.
 """
 from libc.stdint cimport int64_t, uint64_t
 from cython cimport floating
@@ -76,13 +79,14 @@ cdef class Net:
     layer_units: n_features, hidden sizes..., n_outputs. Activations and loss
     by name (keys of ACTIVATIONS and LOSSES); loss_parameter is Huber's
     epsilon or the quantile; dropout the rate of the training passes' masks.
+    The defaults suit a Net asked only for its layout, which they do not change.
     """
     cdef fcn_net c
     cdef readonly object units  # int64 array; keeps c.units valid
     cdef readonly int64_t n_inputs, n_outputs, n_params
 
-    def __init__(self, layer_units, hidden_activation, output_activation, loss,
-                 double loss_parameter=0.0, double dropout=0.0):
+    def __init__(self, layer_units, hidden_activation="identity", output_activation="identity",
+                 loss="squared_error", double loss_parameter=0.0, double dropout=0.0):
         try:
             self.units = np.array(layer_units, dtype=np.int64)
         except OverflowError:
@@ -104,6 +108,18 @@ cdef class Net:
         if self.n_params < 0:
             raise ValueError(f"invalid layer units {layer_units!r}: "
                              "the parameter count does not fit in 64 bits")
+
+    def param_offsets(self):
+        """(where W[l] starts, where b[l] starts) in the parameter block, for l = 1 .. L."""
+        return [(fcn_weights_offset(&self.c, l), fcn_bias_offset(&self.c, l))
+                for l in range(1, self.c.n_layers + 1)]
+
+    def backprop_offsets(self, int64_t rows):
+        """(where A[l] starts, where delta[l] starts) in the workspace of
+        forward_backward after a batch of rows rows, for l = 1 .. L."""
+        return [(_size(fcn_backprop_A_offset(&self.c, rows, l)),
+                 _size(fcn_backprop_delta_offset(&self.c, rows, l)))
+                for l in range(1, self.c.n_layers + 1)]
 
     def backprop_workspace_len(self, int64_t rows):
         """Length of the workspace of forward_backward for rows rows."""
@@ -127,43 +143,30 @@ cdef int64_t _size(int64_t length) except -1:
 
 
 cdef class Optimizer:
-    """Hyperparameters and step count of a stochastic solver: the C struct fcn_optimizer."""
-    cdef fcn_optimizer c
+    """Hyperparameters and step count of a stochastic solver, as train_epoch
+    hands them to C in the struct fcn_optimizer."""
     cdef readonly str solver
+    cdef readonly double momentum, beta_1, beta_2, epsilon
+    cdef readonly bint nesterov
+    cdef public double learning_rate  # sgd: the current rate; adam: learning_rate_init
+    cdef public int64_t adam_steps    # adam: updates done so far
 
     def __init__(self, str solver, double learning_rate, double momentum=0.0,
                  bint nesterov=False, double beta_1=0.0, double beta_2=0.0,
                  double epsilon=0.0, int64_t adam_steps=0):
-        self.solver = solver
-        self.c.solver = SOLVERS[solver]
-        self.c.learning_rate = learning_rate
-        self.c.momentum = momentum
-        self.c.nesterov = nesterov
-        self.c.beta_1 = beta_1
-        self.c.beta_2 = beta_2
-        self.c.epsilon = epsilon
-        self.c.adam_steps = adam_steps
+        _require(solver in SOLVERS, f"unknown solver {solver!r}")
+        self.solver, self.learning_rate, self.adam_steps = solver, learning_rate, adam_steps
+        self.momentum, self.nesterov = momentum, nesterov
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
-    @property
-    def learning_rate(self):
-        return self.c.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, double value):
-        self.c.learning_rate = value
-
-    @property
-    def adam_steps(self):
-        return self.c.adam_steps
-
-    @adam_steps.setter
-    def adam_steps(self, int64_t value):
-        self.c.adam_steps = value
+    cdef fcn_optimizer struct(self):
+        return fcn_optimizer(SOLVERS[self.solver], self.learning_rate, self.momentum,
+                             self.nesterov, self.beta_1, self.beta_2, self.epsilon,
+                             self.adam_steps)
 
     def __reduce__(self):
-        return (Optimizer, (self.solver, self.c.learning_rate, self.c.momentum,
-                            bool(self.c.nesterov), self.c.beta_1, self.c.beta_2,
-                            self.c.epsilon, self.c.adam_steps))
+        return (Optimizer, (self.solver, self.learning_rate, self.momentum, self.nesterov,
+                            self.beta_1, self.beta_2, self.epsilon, self.adam_steps))
 
 
 cdef inline void _require(bint condition, str what) except *:
@@ -260,10 +263,7 @@ def activation_forward(floating[:, ::1] A, str activation):
     """A = f(A) in place."""
     cdef int code = ACTIVATIONS[activation]
     with nogil:
-        if floating is float:
-            fcn_activation_forward_f32(&A[0, 0], A.shape[0], A.shape[1], code)
-        else:
-            fcn_activation_forward_f64(&A[0, 0], A.shape[0], A.shape[1], code)
+        fcn_activation_forward(&A[0, 0], A.shape[0], A.shape[1], code)
 
 
 def activation_backward(floating[:, ::1] delta, const floating[:, ::1] A, str activation):
@@ -271,10 +271,7 @@ def activation_backward(floating[:, ::1] delta, const floating[:, ::1] A, str ac
     _require(A.shape[0] == delta.shape[0] and A.shape[1] == delta.shape[1], "shape mismatch")
     cdef int code = ACTIVATIONS[activation]
     with nogil:
-        if floating is float:
-            fcn_activation_backward_f32(&delta[0, 0], &A[0, 0], A.shape[0], A.shape[1], code)
-        else:
-            fcn_activation_backward_f64(&delta[0, 0], &A[0, 0], A.shape[0], A.shape[1], code)
+        fcn_activation_backward(&delta[0, 0], &A[0, 0], A.shape[0], A.shape[1], code)
 
 
 def _scratch(pack, int64_t length, dtype):
@@ -296,17 +293,13 @@ def dense_forward(floating[:, ::1] A_out, const floating[:, ::1] A_in,
     cdef floating[::1] scratch = _scratch(
         pack, _size(fcn_pack_len(A_in.shape[0], W.shape[0], W.shape[1])), np.asarray(W).dtype)
     with nogil:
-        if floating is float:
-            fcn_dense_forward_f32(&A_out[0, 0], &A_in[0, 0], &W[0, 0], &b[0], A_in.shape[0],
-                                  W.shape[0], W.shape[1], code, &scratch[0])
-        else:
-            fcn_dense_forward_f64(&A_out[0, 0], &A_in[0, 0], &W[0, 0], &b[0], A_in.shape[0],
-                                  W.shape[0], W.shape[1], code, &scratch[0])
+        fcn_dense_forward(&A_out[0, 0], &scratch[0], &A_in[0, 0], &W[0, 0], &b[0],
+                          A_in.shape[0], W.shape[0], W.shape[1], code)
 
 
 def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta_in,
                    const floating[:, ::1] delta, const floating[:, ::1] A_in,
-                   const floating[:, ::1] W, double alpha, double n, str in_activation,
+                   const floating[:, ::1] W, double alpha, double weight_sum, str in_activation,
                    pack=None):
     """dW, db of one layer and, unless delta_in is None, delta_in = (delta @ W.T) * f'.
 
@@ -324,12 +317,9 @@ def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta
     cdef floating *delta_in_ptr = NULL if delta_in is None else &delta_in[0, 0]
     cdef int code = ACTIVATIONS[in_activation]
     with nogil:
-        if floating is float:
-            fcn_dense_backward_f32(&dW[0, 0], &db[0], delta_in_ptr, &scratch[0], &delta[0, 0],
-                                   &A_in[0, 0], &W[0, 0], rows, fan_in, fan_out, alpha, n, code)
-        else:
-            fcn_dense_backward_f64(&dW[0, 0], &db[0], delta_in_ptr, &scratch[0], &delta[0, 0],
-                                   &A_in[0, 0], &W[0, 0], rows, fan_in, fan_out, alpha, n, code)
+        fcn_dense_backward(&dW[0, 0], &db[0], delta_in_ptr, &scratch[0], &delta[0, 0],
+                           &A_in[0, 0], &W[0, 0], rows, fan_in, fan_out, alpha, weight_sum,
+                           code)
 
 
 def loss(const floating[:, ::1] A, const floating[:, ::1] Y, str loss_name,
@@ -341,12 +331,8 @@ def loss(const floating[:, ::1] A, const floating[:, ::1] Y, str loss_name,
     cdef const floating *weights = _optional(sample_weight)
     cdef double value
     with nogil:
-        if floating is float:
-            value = fcn_loss_f32(&A[0, 0], &Y[0, 0], weights, A.shape[0], A.shape[1], code,
-                                 loss_parameter)
-        else:
-            value = fcn_loss_f64(&A[0, 0], &Y[0, 0], weights, A.shape[0], A.shape[1], code,
-                                 loss_parameter)
+        value = fcn_loss(&A[0, 0], &Y[0, 0], weights, A.shape[0], A.shape[1], code,
+                         loss_parameter)
     return value
 
 
@@ -360,12 +346,8 @@ def output_delta(floating[:, ::1] delta, const floating[:, ::1] A, const floatin
     cdef const floating *weights = _optional(sample_weight)
     cdef int code = LOSSES[loss_name]
     with nogil:
-        if floating is float:
-            fcn_output_delta_f32(&delta[0, 0], &A[0, 0], &Y[0, 0], weights, A.shape[0],
-                                 A.shape[1], code, loss_parameter, scale)
-        else:
-            fcn_output_delta_f64(&delta[0, 0], &A[0, 0], &Y[0, 0], weights, A.shape[0],
-                                 A.shape[1], code, loss_parameter, scale)
+        fcn_output_delta(&delta[0, 0], &A[0, 0], &Y[0, 0], weights, A.shape[0],
+                         A.shape[1], code, loss_parameter, scale)
 
 
 def sgd_update(floating[::1] params, floating[::1] velocity, const floating[::1] grads,
@@ -373,12 +355,8 @@ def sgd_update(floating[::1] params, floating[::1] velocity, const floating[::1]
     """One sgd step in place on params and velocity."""
     _require(params.shape[0] == velocity.shape[0] == grads.shape[0], "length mismatch")
     with nogil:
-        if floating is float:
-            fcn_sgd_update_f32(&params[0], &velocity[0], &grads[0], params.shape[0],
-                               learning_rate, momentum, nesterov)
-        else:
-            fcn_sgd_update_f64(&params[0], &velocity[0], &grads[0], params.shape[0],
-                               learning_rate, momentum, nesterov)
+        fcn_sgd_update(&params[0], &velocity[0], &grads[0], params.shape[0],
+                       learning_rate, momentum, nesterov)
 
 
 def adam_update(floating[::1] params, floating[::1] m, floating[::1] v,
@@ -387,12 +365,8 @@ def adam_update(floating[::1] params, floating[::1] m, floating[::1] v,
     """One adam step in place on params, m and v, at the bias-corrected step_rate."""
     _require(params.shape[0] == m.shape[0] == v.shape[0] == grads.shape[0], "length mismatch")
     with nogil:
-        if floating is float:
-            fcn_adam_update_f32(&params[0], &m[0], &v[0], &grads[0], params.shape[0],
-                                step_rate, beta_1, beta_2, epsilon)
-        else:
-            fcn_adam_update_f64(&params[0], &m[0], &v[0], &grads[0], params.shape[0],
-                                step_rate, beta_1, beta_2, epsilon)
+        fcn_adam_update(&params[0], &m[0], &v[0], &grads[0], params.shape[0],
+                        step_rate, beta_1, beta_2, epsilon)
 
 
 def dropout_mask(floating[:, ::1] M, uint64_t key, int64_t layer, double rate):
@@ -400,10 +374,7 @@ def dropout_mask(floating[:, ::1] M, uint64_t key, int64_t layer, double rate):
     under the masks of key, as forward_backward applies them."""
     _require(0 <= rate < 1, "dropout must be in [0, 1)")
     with nogil:
-        if floating is float:
-            fcn_dropout_mask_f32(&M[0, 0], key, layer, M.shape[0], M.shape[1], rate)
-        else:
-            fcn_dropout_mask_f64(&M[0, 0], key, layer, M.shape[0], M.shape[1], rate)
+        fcn_dropout_mask(&M[0, 0], key, layer, M.shape[0], M.shape[1], rate)
 
 
 def forward_backward(Net net, floating[::1] grads, floating[::1] workspace,
@@ -418,14 +389,8 @@ def forward_backward(Net net, floating[::1] grads, floating[::1] workspace,
     cdef const floating *weights = _optional(sample_weight)
     cdef double value
     with nogil:
-        if floating is float:
-            value = fcn_forward_backward_f32(&grads[0], &workspace[0], &params[0], &net.c, &X.c,
-                                             &Y[0, 0], weights, alpha, delta_scale,
-                                             dropout_key)
-        else:
-            value = fcn_forward_backward_f64(&grads[0], &workspace[0], &params[0], &net.c, &X.c,
-                                             &Y[0, 0], weights, alpha, delta_scale,
-                                             dropout_key)
+        value = fcn_forward_backward(&grads[0], &workspace[0], &params[0], &net.c, &X.c,
+                                     &Y[0, 0], weights, alpha, delta_scale, dropout_key)
     return value
 
 
@@ -452,17 +417,12 @@ def train_epoch(Net net, Optimizer optimizer, floating[::1] params, floating[::1
     cdef const floating *weights = _optional(sample_weight)
     cdef double summed_loss
     cdef int status
+    cdef fcn_optimizer opt = optimizer.struct()
     with nogil:
-        if floating is float:
-            status = fcn_train_epoch_f32(&summed_loss, &params[0], &grads[0], &state[0],
-                                         &optimizer.c, &workspace[0], &net.c, &X.c, &Y[0, 0],
-                                         weights, &order[0], batch_size, alpha, dropout_seed,
-                                         epoch, _interrupted)
-        else:
-            status = fcn_train_epoch_f64(&summed_loss, &params[0], &grads[0], &state[0],
-                                         &optimizer.c, &workspace[0], &net.c, &X.c, &Y[0, 0],
-                                         weights, &order[0], batch_size, alpha, dropout_seed,
-                                         epoch, _interrupted)
+        status = fcn_train_epoch(&summed_loss, &params[0], &grads[0], &state[0], &opt,
+                                 &workspace[0], &net.c, &X.c, &Y[0, 0], weights, &order[0],
+                                 batch_size, alpha, dropout_seed, epoch, _interrupted)
+    optimizer.adam_steps = opt.adam_steps
     if status == FCN_INTERRUPTED:
         _raise_pending_error()
     return summed_loss
@@ -479,11 +439,7 @@ def predict(Net net, floating[:, ::1] out, floating[::1] workspace,
              "out has the wrong shape")
     cdef int status
     with nogil:
-        if floating is float:
-            status = fcn_predict_f32(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c,
-                                     chunk_rows, _interrupted)
-        else:
-            status = fcn_predict_f64(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c,
-                                     chunk_rows, _interrupted)
+        status = fcn_predict(&out[0, 0], &workspace[0], &params[0], &net.c, &X.c,
+                             chunk_rows, _interrupted)
     if status == FCN_INTERRUPTED:
         _raise_pending_error()

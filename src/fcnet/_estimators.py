@@ -310,18 +310,11 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
     def _check_memory(self, units, n_samples, dtype):
         """Refuse, before allocating, a network whose blocks and workspaces
         would not fit in memory (e.g. hidden_layer_sizes=(10**9,))."""
-        what = f"A network of layer sizes {units}"
-        n_params = _network.n_params(units)
-        # parameters, gradients, up to two optimizer states, a best copy, and
-        # the float64 draw of the initial weights; checked first, in Python's
-        # integers, so that the core never sizes anything absurd
-        blocks = 5 * n_params + 2 * n_params * 8 // np.dtype(dtype).itemsize
-        _network.check_memory(blocks, dtype, what)
-        # the workspace as the core sizes it (the functions do not change it)
-        sizing = _core.Net(units, "identity", "identity", "squared_error", dropout=self.dropout)
-        workspace = (sizing.backprop_workspace_len(n_samples) if self.solver == "lbfgs"
-                     else sizing.epoch_workspace_len(self._batch_size(n_samples)))
-        _network.check_memory(blocks + workspace, dtype, what)
+        _network.check_memory(
+            _network.fit_bytes(units, dtype, self.solver, n_samples,
+                               self._batch_size(n_samples), self.dropout),
+            f"A network of layer sizes {units}",
+        )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
         """X as a C-contiguous float array or a CSR matrix; y as the target

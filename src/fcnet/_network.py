@@ -4,13 +4,17 @@ initialisation.
 All weights and biases live in one 1-D array, W[1] .. W[L] then b[1] .. b[L]
 (scikit-learn's packing order), so that an optimizer step is one loop over
 one array in C. `coefs_` and `intercepts_` are views of that block in
-scikit-learn's shapes (fan_in, fan_out) and (fan_out,).
+scikit-learn's shapes (fan_in, fan_out) and (fan_out,). The block's layout,
+like every workspace's size, is the C core's (csrc/workspace.c): this module
+asks it, through the bridge, instead of recomputing it.
 """
 
 import os
 from itertools import pairwise
 
 import numpy as np
+
+from fcnet import _core
 
 
 def weight_shapes(units):
@@ -20,19 +24,16 @@ def weight_shapes(units):
 
 def n_params(units):
     """Length of the block: all weights and biases."""
-    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in weight_shapes(units))
+    return _core.Net(units).n_params
 
 
 def views(params, units):
     """coefs_ and intercepts_ as views into the block `params`."""
     coefs, intercepts = [], []
-    start = 0
-    for fan_in, fan_out in weight_shapes(units):
-        coefs.append(params[start : start + fan_in * fan_out].reshape(fan_in, fan_out))
-        start += fan_in * fan_out
-    for fan_out in units[1:]:
-        intercepts.append(params[start : start + fan_out])
-        start += fan_out
+    offsets = _core.Net(units).param_offsets()
+    for (fan_in, fan_out), (W_at, b_at) in zip(weight_shapes(units), offsets):
+        coefs.append(params[W_at : W_at + fan_in * fan_out].reshape(fan_in, fan_out))
+        intercepts.append(params[b_at : b_at + fan_out])
     return coefs, intercepts
 
 
@@ -92,11 +93,24 @@ def regrouped(coefs, intercepts):
     return views(pack(coefs, intercepts, arrays[0].dtype), units)
 
 
-def check_memory(n_reals, dtype, what):
-    """MemoryError, before anything is allocated, when n_reals of dtype cannot
+def fit_bytes(units, dtype, solver, n_samples, batch_size, dropout=0.0):
+    """Bytes a fit of a network of layer sizes units allocates for its blocks
+    and workspace, with every size asked of the core: the parameters,
+    gradients, up to two optimizer states and a best copy, of dtype; the
+    float64 draw of the initial weights and its packed copy; and the
+    workspace of lbfgs's pass over all n_samples, or of an epoch's batches.
+    ValueError when a size does not fit in 64 bits."""
+    net = _core.Net(units, dropout=dropout)
+    workspace = (net.backprop_workspace_len(n_samples) if solver == "lbfgs"
+                 else net.epoch_workspace_len(batch_size))
+    blocks = (5 * net.n_params + workspace) * np.dtype(dtype).itemsize
+    return blocks + 2 * net.n_params * np.dtype(np.float64).itemsize
+
+
+def check_memory(needed, what):
+    """MemoryError, before anything is allocated, when needed bytes cannot
     fit in the memory available now (Linux's MemAvailable; elsewhere the
     physical memory): a clean error instead of the OOM killer."""
-    needed = n_reals * np.dtype(dtype).itemsize
     if needed <= _ALWAYS_AVAILABLE:
         return
     available = _available_memory()

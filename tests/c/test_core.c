@@ -20,29 +20,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "precision.h"
+#include "kernels.h"
 
 #if FCN_DOUBLE
-#define EPS DBL_EPSILON
 #define REAL_MIN DBL_MIN
 /* whole networks: a few layers of short sums, far above their rounding */
 #define NET_TOLERANCE 1e-11
 #else
-#define EPS FLT_EPSILON
 #define REAL_MIN FLT_MIN
 #define NET_TOLERANCE 2e-4
 #endif
 
 static int checks, failures;
 
-/* got is want within ulps units of EPS * scale; NaN matches NaN and an
+/* got is want within ulps units of REAL_EPSILON * scale; NaN matches NaN and an
  * infinity only itself. */
 static void expect_close(const char *what, int64_t index, double got, double want, double scale,
                          double ulps)
 {
     checks++;
     if (isnan(want) ? isnan(got) : isinf(want) ? got == want
-                                               : fabs(got - want) <= ulps * EPS * scale) return;
+                                               : fabs(got - want) <= ulps * REAL_EPSILON * scale) return;
     if (failures++ < 20)
         printf("FAIL %s [%lld]: got %.17g, want %.17g (scale %g)\n", what, (long long)index, got,
                want, scale);
@@ -109,7 +107,7 @@ static void activate_row_reference(double *a, int64_t cols, int activation)
 
 static double clipped(double p)
 {
-    return p < EPS ? EPS : p > 1 - EPS ? 1 - EPS : p;
+    return p < REAL_EPSILON ? REAL_EPSILON : p > 1 - REAL_EPSILON ? 1 - REAL_EPSILON : p;
 }
 
 static double loss_reference(const double *A, const real *Y, const real *sample_weight,
@@ -138,7 +136,7 @@ static double loss_reference(const double *A, const real *Y, const real *sample_
 
 static void test_products(int64_t rows, int64_t fan_in, int64_t fan_out)
 {
-    const double alpha = 0.3, n = (double)rows;
+    const double alpha = 0.3, weight_sum = (double)rows;
     real *A_in = random_reals(rows * fan_in, -1, 1), *W = random_reals(fan_in * fan_out, -1, 1);
     real *b = random_reals(fan_out, -1, 1), *delta = random_reals(rows * fan_out, -1, 1);
     real *Z = zero_reals(rows * fan_out), *dW = zero_reals(fan_in * fan_out);
@@ -148,7 +146,7 @@ static void test_products(int64_t rows, int64_t fan_in, int64_t fan_out)
     if (fcn_pack_len(rows, fan_out, fan_in) > pack_len) pack_len = fcn_pack_len(rows, fan_out, fan_in);
     real *pack = zero_reals(pack_len);
 
-    FCN(fcn_dense_forward)(Z, A_in, W, b, rows, fan_in, fan_out, FCN_IDENTITY, pack);
+    FCN(fcn_dense_forward)(Z, pack, A_in, W, b, rows, fan_in, fan_out, FCN_IDENTITY);
     for (int64_t i = 0; i < rows; i++)
         for (int64_t j = 0; j < fan_out; j++) {
             double sum = b[j], scale = fabs(b[j]);
@@ -161,7 +159,7 @@ static void test_products(int64_t rows, int64_t fan_in, int64_t fan_out)
         }
 
     FCN(fcn_dense_backward)(dW, db, delta_in, pack, delta, A_in, W, rows, fan_in, fan_out, alpha,
-                            n, FCN_IDENTITY);
+                            weight_sum, FCN_IDENTITY);
     for (int64_t k = 0; k < fan_in; k++)
         for (int64_t j = 0; j < fan_out; j++) {
             double sum = alpha * W[k * fan_out + j], scale = fabs(sum);
@@ -169,8 +167,9 @@ static void test_products(int64_t rows, int64_t fan_in, int64_t fan_out)
                 sum += (double)A_in[i * fan_in + k] * delta[i * fan_out + j];
                 scale += fabs((double)A_in[i * fan_in + k] * delta[i * fan_out + j]);
             }
-            expect_close("(A.T @ delta + alpha W) / n", k * fan_out + j, dW[k * fan_out + j],
-                         sum / n, scale / n, (double)rows + 4);
+            expect_close("(A.T @ delta + alpha W) / weight_sum", k * fan_out + j,
+                         dW[k * fan_out + j], sum / weight_sum, scale / weight_sum,
+                         (double)rows + 4);
         }
     for (int64_t j = 0; j < fan_out; j++) {
         double sum = 0, scale = 0;
@@ -178,7 +177,8 @@ static void test_products(int64_t rows, int64_t fan_in, int64_t fan_out)
             sum += delta[i * fan_out + j];
             scale += fabs((double)delta[i * fan_out + j]);
         }
-        expect_close("sum(delta) / n", j, db[j], sum / n, scale / n, (double)rows + 2);
+        expect_close("sum(delta) / weight_sum", j, db[j], sum / weight_sum, scale / weight_sum,
+                     (double)rows + 2);
     }
     for (int64_t i = 0; i < rows; i++)
         for (int64_t k = 0; k < fan_in; k++) {
@@ -479,7 +479,7 @@ static void expect_close_to_network(const char *what, const real *got, const dou
                                     int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
-        expect_close(what, i, got[i], want[i], (1 + fabs(want[i])) * NET_TOLERANCE / EPS, 1);
+        expect_close(what, i, got[i], want[i], (1 + fabs(want[i])) * NET_TOLERANCE / REAL_EPSILON, 1);
 }
 
 /* the rows of a dense (rows x cols) matrix as CSR, zeros left out */
@@ -522,6 +522,15 @@ static void test_network(const network *shape, int weighted)
     int64_t order[ROWS];
     for (int64_t i = 0; i < ROWS; i++) order[i] = (7 * i + 3) % ROWS; /* a permutation */
 
+    /* the layout Python asks the core for, against the reference's */
+    expect_close("parameter count", 0, (double)fcn_param_count(&net), (double)P, 0, 0);
+    for (int64_t l = 1; l <= shape->L; l++) {
+        expect_close("offset of W[l]", l, (double)fcn_weights_offset(&net, l),
+                     (double)weight_offset(shape, l), 0, 0);
+        expect_close("offset of b[l]", l, (double)fcn_bias_offset(&net, l),
+                     (double)bias_offset(shape, l), 0, 0);
+    }
+
     /* forward and backward of the whole set, dense and CSR, then one sgd step */
     real *workspace = zero_reals(fcn_backprop_workspace_len(&net, ROWS));
     int64_t identity[ROWS];
@@ -535,7 +544,7 @@ static void test_network(const network *shape, int weighted)
     for (int form = 0; form < 2; form++) {
         double loss = FCN(fcn_forward_backward)(grads, workspace, params, &net, forms[form], Y,
                                                 sample_weight, alpha, 1.0, 0);
-        expect_close("network loss", form, loss, want_loss, (1 + fabs(want_loss)) * NET_TOLERANCE / EPS, 1);
+        expect_close("network loss", form, loss, want_loss, (1 + fabs(want_loss)) * NET_TOLERANCE / REAL_EPSILON, 1);
         expect_close_to_network("network gradient", grads, want, P);
     }
     real *stepped = zero_reals(P);
@@ -586,7 +595,7 @@ static void test_network(const network *shape, int weighted)
         expect_close_to_network(SOLVERS[s] == FCN_SGD ? "epoch of sgd" : "epoch of adam",
                                 trained, want, P);
         expect_close("epoch loss", s, summed_loss, want_summed,
-                     (1 + fabs(want_summed)) * NET_TOLERANCE / EPS, 1);
+                     (1 + fabs(want_summed)) * NET_TOLERANCE / REAL_EPSILON, 1);
         expect_close("adam steps", s, (double)opt.adam_steps,
                      SOLVERS[s] == FCN_ADAM ? (ROWS + BATCH - 1) / BATCH : 0, 0, 0);
         free(trained), free(reference);

@@ -1,0 +1,47 @@
+/* The core's internal kernels: shared between its source files, in the
+ * precision being compiled (precision.h), and not part of the API (fcnet.h),
+ * so the bridge never calls them. Arguments run outputs, then inputs, then
+ * sizes, then options, as in fcnet_api.h. */
+#ifndef FCN_KERNELS_H
+#define FCN_KERNELS_H
+
+#include "precision.h"
+
+/* ---- dense.c ---- */
+
+/* db = sum over rows of delta / weight_sum. db: (fan_out), delta: (rows x fan_out) */
+void FCN(fcn_bias_gradient)(real *db, const real *delta, int64_t rows, int64_t fan_out,
+                            double weight_sum);
+
+/* ---- sparse.c: layer 1 when X is CSR (X->indices != NULL) ---- */
+
+/* A_out = f(X @ W + b) for the rows X reads. A_out: (X->rows x fan_out),
+ * W: (fan_in x fan_out), b: (fan_out) */
+void FCN(fcn_csr_forward)(real *A_out, const fcn_input *X, const real *W, const real *b,
+                          int64_t fan_out, int activation);
+
+/* dW = (X.T @ delta + alpha * W) / weight_sum and db = sum(delta) / weight_sum,
+ * for the rows X reads. dW, W: (fan_in x fan_out), db: (fan_out),
+ * delta: (X->rows x fan_out) */
+void FCN(fcn_csr_backward)(real *dW, real *db, const real *delta, const fcn_input *X,
+                           const real *W, int64_t fan_in, int64_t fan_out, double alpha,
+                           double weight_sum);
+
+/* ---- dropout.c ---- */
+
+/* A = F * M, with M as fcn_dropout_mask draws it. A, F: (rows x cols) */
+void FCN(fcn_dropout_forward)(real *A, const real *F, uint64_t key, int64_t layer, int64_t rows,
+                              int64_t cols, double rate);
+
+/* delta *= M, with M as fcn_dropout_mask draws it. delta: (rows x cols) */
+void FCN(fcn_dropout_backward)(real *delta, uint64_t key, int64_t layer, int64_t rows,
+                               int64_t cols, double rate);
+
+/* ---- optimizers.c ---- */
+
+/* One update of the solver in opt. state: n_params reals for sgd (velocity),
+ * 2 * n_params for adam (m then v). Advances opt->adam_steps. */
+void FCN(fcn_optimizer_step)(real *params, real *state, fcn_optimizer *opt, const real *grads,
+                             int64_t n_params);
+
+#endif /* FCN_KERNELS_H */
