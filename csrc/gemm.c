@@ -73,14 +73,12 @@ typedef struct {
                           int64_t a_col, const real *B_panel, int64_t kc, int accumulate);
     void (*matmul_unpacked)(real *C, const real *A, int64_t a_row, int64_t a_col,
                             const real *B, int64_t i0, int64_t i1, int64_t N, int64_t K);
-    void (*matrix_vector)(real *c, const real *A, int64_t a_row, const real *b, int64_t M,
-                          int64_t K);
 } kernels;
 
 #define KERNELS(isa, vec_bytes, tile_rows, tile_vecs)                                          \
     {tile_rows, (int64_t)((tile_vecs) * (vec_bytes) / sizeof(real)), FCN(pack_A_##isa),       \
      FCN(pack_B_##isa), FCN(tile_packed_##isa), FCN(tile_in_place_##isa),            \
-     FCN(matmul_unpacked_##isa), FCN(matrix_vector_##isa)}
+     FCN(matmul_unpacked_##isa)}
 
 #if FCN_PORTABLE_C
 static const kernels baseline = KERNELS(baseline, sizeof(real), 4, 2);
@@ -252,15 +250,34 @@ static void rows_task(void *context, int64_t task)
     rows_of_C(p, first * p->g->tile_rows, min_i64(end * p->g->tile_rows, p->M));
 }
 
-/* fcn_task: a share of the rows of c = A @ b (N == 1), in groups of four as
- * the kernel takes them, then their epilogue. */
+/* c = A @ b for one column b (N == 1) and A's rows contiguous, rows
+ * [i0, i1): a chain per row in the order of k, eight rows in flight. */
+static void matrix_vector(real *c, FCN(fcn_matrix) A, FCN(fcn_matrix) b, int64_t i0, int64_t i1,
+                          int64_t K)
+{
+    enum { ROWS = 8 };
+    int64_t i = i0;
+    for (; i + ROWS <= i1; i += ROWS) {
+        real acc[ROWS] = {0};
+        for (int64_t k = 0; k < K; k++) {
+            const real b_k = b.data[k * b.row];
+            for (int r = 0; r < ROWS; r++) acc[r] += A.data[(i + r) * A.row + k] * b_k;
+        }
+        for (int r = 0; r < ROWS; r++) c[i + r] = acc[r];
+    }
+    for (; i < i1; i++) {
+        real acc = 0;
+        for (int64_t k = 0; k < K; k++) acc += A.data[i * A.row + k] * b.data[k * b.row];
+        c[i] = acc;
+    }
+}
+
+/* fcn_task: a share of the rows of c = A @ b (N == 1), then their epilogue. */
 static void matrix_vector_task(void *context, int64_t task)
 {
     const product *p = context;
-    const int64_t groups = (p->M + 3) / 4;
-    const int64_t i0 = task * groups / p->n_tasks * 4;
-    const int64_t i1 = min_i64((task + 1) * groups / p->n_tasks * 4, p->M);
-    p->g->matrix_vector(p->C + i0, p->A.data + i0 * p->A.row, p->A.row, p->B.data, i1 - i0, p->K);
+    const int64_t i0 = task * p->M / p->n_tasks, i1 = (task + 1) * p->M / p->n_tasks;
+    matrix_vector(p->C, p->A, p->B, i0, i1, p->K);
     p->done(p->C, i0, i1, 1, p->context);
 }
 
@@ -278,7 +295,7 @@ void FCN(fcn_gemm)(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M, int
         done(C, 0, M, N, context);
         return;
     }
-    if (N == 1 && A.col == 1 && B.row == 1) { /* one column: a dot product per row */
+    if (N == 1 && A.col == 1) { /* one column: a dot product per row */
         /* bound by reading A rather than by arithmetic: worth the team sooner */
         const int threads = fcn_threads_for(16 * M * K, FCN_PARALLEL_MIN_WORK);
         product p = {.g = g, .C = C, .A = A, .B = B, .M = M, .N = 1, .K = K,

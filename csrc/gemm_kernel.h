@@ -179,41 +179,5 @@ ISA_TARGET static void KERNEL(matmul_unpacked)(real *restrict C, const real *res
     }
 }
 
-/* c = A @ b for one column b (contiguous) and rows of A contiguous: each
- * row a dot product of SUMS interleaved partial sums (lane j sums the terms
- * k = j mod SUMS), added up in a fixed tree. SUMS is 64 bytes of reals on
- * every vector unit, so the AVX2 and AVX-512 kernels round alike; four rows
- * share each load of b. */
-#define DOT_VECS ((int)(64 / VEC_BYTES))
-ISA_TARGET static void KERNEL(matrix_vector)(real *restrict c, const real *restrict A,
-                                             int64_t a_row, const real *restrict b, int64_t M,
-                                             int64_t K)
-{
-    enum { ROWS = 4, SUMS = DOT_VECS * LANES };
-    const int64_t K_vectors = K / SUMS * SUMS;
-    for (int64_t i0 = 0; i0 < M; i0 += ROWS) {
-        const real *row[ROWS]; /* rows past M repeat row i0; their sums are dropped */
-        for (int r = 0; r < ROWS; r++) row[r] = A + (i0 + (i0 + r < M ? r : 0)) * a_row;
-        KERNEL(vec) acc[ROWS][DOT_VECS];
-        for (int r = 0; r < ROWS; r++)
-            for (int v = 0; v < DOT_VECS; v++) acc[r][v] = (KERNEL(vec)){0};
-        for (int64_t k = 0; k < K_vectors; k += SUMS)
-            for (int v = 0; v < DOT_VECS; v++) {
-                const KERNEL(vec) b_k = *(const KERNEL(vec) *)(b + k + v * LANES);
-                for (int r = 0; r < ROWS; r++)
-                    acc[r][v] += *(const KERNEL(vec) *)(row[r] + k + v * LANES) * b_k;
-            }
-        for (int r = 0; r < ROWS && i0 + r < M; r++) {
-            real sums[SUMS];
-            memcpy(sums, acc[r], sizeof(sums));
-            for (int64_t k = K_vectors; k < K; k++) sums[k - K_vectors] += row[r][k] * b[k];
-            for (int width = SUMS / 2; width >= 1; width /= 2)
-                for (int j = 0; j < width; j++) sums[j] += sums[j + width];
-            c[i0 + r] = sums[0];
-        }
-    }
-}
-#undef DOT_VECS
-
 #undef LANES
 #undef TILE_COLS
