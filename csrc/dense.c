@@ -64,7 +64,7 @@ static void product_AB(real *C, const real *A, const real *B, int64_t M, int64_t
                        real *pack, const finish *f)
 {
     FCN(fcn_matrix) a = {A, K, 1}, b = {B, N, 1};
-    FCN(fcn_gemm)(C, a, b, M, N, K, pack, finish_rows, f);
+    FCN(fcn_gemm)(C, pack, a, b, M, N, K, finish_rows, f);
 }
 
 /* C (M x N) = A.T @ B for A (K x M), B (K x N), then f */
@@ -72,7 +72,7 @@ static void product_AtB(real *C, const real *A, const real *B, int64_t M, int64_
                         real *pack, const finish *f)
 {
     FCN(fcn_matrix) a = {A, 1, M}, b = {B, N, 1};
-    FCN(fcn_gemm)(C, a, b, M, N, K, pack, finish_rows, f);
+    FCN(fcn_gemm)(C, pack, a, b, M, N, K, finish_rows, f);
 }
 
 /* C (M x N) = A @ B.T for A (M x K), B (N x K), then f */
@@ -80,7 +80,7 @@ static void product_ABt(real *C, const real *A, const real *B, int64_t M, int64_
                         real *pack, const finish *f)
 {
     FCN(fcn_matrix) a = {A, K, 1}, b = {B, 1, K};
-    FCN(fcn_gemm)(C, a, b, M, N, K, pack, finish_rows, f);
+    FCN(fcn_gemm)(C, pack, a, b, M, N, K, finish_rows, f);
 }
 
 /* fcn_dense_forward_f32, fcn_dense_forward_f64 */

@@ -17,7 +17,7 @@
 #define TILE_ROWS 6 /* 16 registers: 6 x 2 accumulators, two of B, one of A */
 #endif
 #define ISA_TARGET
-#define KERNEL(name) FCN(name##_baseline)
+#define KERNEL(name) FCN(name##_baseline) /* pack_A_baseline_f32, tile_packed_baseline_f64, ... */
 #include "gemm_kernel.h"
 #undef VEC_BYTES
 #undef TILE_ROWS
@@ -96,6 +96,7 @@ _Static_assert(24 <= FCN_TILE_ROWS_MAX, "packs are sized for the tallest tile");
 
 static int forced_kernels = FCN_GEMM_AUTO;
 
+/* fcn_gemm_force_kernels_f32, fcn_gemm_force_kernels_f64 */
 int FCN(fcn_gemm_force_kernels)(int which)
 {
 #ifdef FCN_X86_DISPATCH
@@ -281,8 +282,9 @@ static void matrix_vector_task(void *context, int64_t task)
     p->done(p->C, i0, i1, 1, p->context);
 }
 
-void FCN(fcn_gemm)(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M, int64_t N,
-                   int64_t K, real *pack, FCN(fcn_rows_done) done, const void *context)
+/* fcn_gemm_f32, fcn_gemm_f64 */
+void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
+                   int64_t N, int64_t K, FCN(fcn_rows_done) done, const void *context)
 {
     const kernels *g = kernels_for(N);
     if (M <= UNPACKED_MAX_ROWS && B.col == 1 && B.row == N) { /* a row or two */

@@ -22,19 +22,22 @@
 #include "precision.h"
 #include "workspace.h"
 
-/* A strided view of a matrix: element (i, k) is data[i * row + k * col]. */
+/* A strided view of a matrix: element (i, k) is data[i * row + k * col].
+ * fcn_matrix_f32, fcn_matrix_f64 */
 typedef struct FCN(fcn_matrix) {
     const real *data;
     int64_t row, col;
 } FCN(fcn_matrix);
 
-/* Called on rows [i0, i1) of C once they are final, with what it needs. */
+/* Called on rows [i0, i1) of C once they are final, with what it needs.
+ * fcn_rows_done_f32, fcn_rows_done_f64 */
 typedef void (*FCN(fcn_rows_done))(real *C, int64_t i0, int64_t i1, int64_t N,
                                    const void *context);
 
 /* C (M x N, row-major) = A (M x K) @ B (K x N), then done(C, i0, i1, ...) on
- * every block of rows. pack: scratch of fcn_pack_len(M, K, N) reals. */
-void FCN(fcn_gemm)(real *C, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M, int64_t N,
-                   int64_t K, real *pack, FCN(fcn_rows_done) done, const void *context);
+ * every block of rows. pack: scratch of fcn_pack_len(M, K, N) reals.
+ * fcn_gemm_f32, fcn_gemm_f64 */
+void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
+                   int64_t N, int64_t K, FCN(fcn_rows_done) done, const void *context);
 
 #endif /* FCN_GEMM_H */
