@@ -287,7 +287,7 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
                    int64_t N, int64_t K, FCN(fcn_rows_done) done, const void *context)
 {
     const kernels *g = kernels_for(N);
-    if (M <= UNPACKED_MAX_ROWS && B.col == 1 && B.row == N) { /* a row or two */
+    if (M <= UNPACKED_MAX_ROWS && B.col == 1 && B.row == N) { /* a few rows */
         g->matmul_unpacked(C, A.data, A.row, A.col, B.data, 0, M, N, K);
         done(C, 0, M, N, context);
         return;
