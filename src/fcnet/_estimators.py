@@ -31,7 +31,6 @@ from fcnet._sklearn_private import (
     StrOptions,
     check_optimize_result,
     check_partial_fit_first_call,
-    check_sample_weight,
 )
 
 
@@ -119,7 +118,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, incremental, context=NO_CONTEXT):
         """fit (incremental=False) and one epoch of partial_fit (True);
         context: the callbacks' root context."""
-        hidden_layer_sizes = self._hidden_layer_sizes()
+        hidden_layer_sizes = _inputs.checked_hidden_layers(self.hidden_layer_sizes)
         # a first pass starts from new weights; others continue from coefs_
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         training_set = _inputs.training_set(self, X, y, sample_weight, incremental, first_pass)
@@ -162,20 +161,6 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
         ones, as scikit-learn's fit context does."""
         if not hasattr(self, "coefs_"):
             self._validate_params()
-
-    def _hidden_layer_sizes(self):
-        sizes = _inputs.hidden_layers(self.hidden_layer_sizes)
-        if not all(isinstance(s, Integral) for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be integers, got {sizes}.")
-        if np.any(np.array(sizes) <= 0):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
-        return [int(s) for s in sizes]
-
-    def _sample_weight(self, y, sample_weight, X, incremental):
-        """Sample weights as a float array (float32 stays float32), or None."""
-        if sample_weight is None:
-            return None
-        return check_sample_weight(sample_weight, X)
 
     def _initialize(self, Y, units, dtype, random_state):
         """Reset the fitted attributes; return the new parameter block."""
@@ -247,7 +232,7 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
         return tags
 
 
-class FCNetClassifier(ClassifierMixin, _BaseFCNet):
+class FCNetClassifier(ClassifierMixin, _predict.ClassifierPredictions, _BaseFCNet):
     __doc__ = estimator_doc("classifier", "FCNetClassifier")
 
     _parameter_constraints: dict = {
@@ -299,11 +284,6 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
         """y as the 0/1 label indicator matrix of the known classes."""
         return self._label_binarizer.transform(y)
 
-    def _sample_weight(self, y, sample_weight, X, incremental):
-        """Sample weights times class weights."""
-        sample_weight = super()._sample_weight(y, sample_weight, X, incremental)
-        return _labels.with_class_weights(sample_weight, self.class_weight, y, incremental)
-
     @available_if(_is_stochastic)
     @_training.one_fit_at_a_time
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
@@ -347,64 +327,13 @@ class FCNetClassifier(ClassifierMixin, _BaseFCNet):
 
     _score_function = staticmethod(accuracy_score)
 
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """Predict using the multi-layer perceptron classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The predicted classes.
-        """
-        return self._predictions(_predict.forward(self, X))
-
-    def predict_proba(self, X: ArrayLike) -> np.ndarray:
-        """Probability estimates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y_prob : ndarray of shape (n_samples, n_classes)
-            The probability of each class, in the order of `classes_`.
-        """
-        y_pred = _predict.forward(self, X)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-            return np.vstack([1 - y_pred, y_pred]).T
-        return y_pred
-
-    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
-        """Log of the probability estimates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        log_y_prob : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``.
-        """
-        y_prob = self.predict_proba(X)
-        return np.log(y_prob, out=y_prob)
-
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
 
 
-class FCNetRegressor(RegressorMixin, _BaseFCNet):
+class FCNetRegressor(RegressorMixin, _predict.RegressorPredictions, _BaseFCNet):
     __doc__ = estimator_doc("regressor", "FCNetRegressor")
 
     _parameter_constraints: dict = {
@@ -497,22 +426,6 @@ class FCNetRegressor(RegressorMixin, _BaseFCNet):
         return A.ravel() if A.shape[1] == 1 else A
 
     _score_function = staticmethod(r2_score)
-
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """Predict using the multi-layer perceptron model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values.
-        """
-        return self._predictions(_predict.forward(self, X))
-
 
 # scikit-learn's class names for the same estimators: with them, pipeline step
 # names, reprs and get_params keys are scikit-learn's (see README, "Drop-in").

@@ -1,6 +1,6 @@
-"""X, y and sample weights checked and converted as the C core takes them: X
-a C-contiguous float array or a CSR matrix, y the target matrix Y of X's
-dtype, sample weights of X's dtype.
+"""X, y, sample weights and hidden layer sizes checked and converted as the C
+core takes them: X a C-contiguous float array or a CSR matrix, y the target
+matrix Y of X's dtype, sample weights (times class weights) of X's dtype.
 
 Input that needs none of scikit-learn's validate_data work (a plain finite
 float array of the fitted width) skips it: its fixed cost is most of a
@@ -8,6 +8,7 @@ single-row predict or a small partial_fit.
 """
 
 import math
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -15,6 +16,9 @@ import scipy.sparse
 from sklearn.base import is_classifier
 from sklearn.utils import column_or_1d
 from sklearn.utils.validation import validate_data
+
+from fcnet import _labels
+from fcnet._sklearn_private import check_sample_weight
 
 # float32's largest value, and the largest whose square it holds (targets
 # beyond it overflow the squared error and adam's second moment)
@@ -37,6 +41,16 @@ def hidden_layers(hidden_layer_sizes):
     return [hidden_layer_sizes]
 
 
+def checked_hidden_layers(hidden_layer_sizes):
+    """hidden_layer_sizes as a list of ints, each > 0, or scikit-learn's error."""
+    sizes = hidden_layers(hidden_layer_sizes)
+    if not all(isinstance(s, Integral) for s in sizes):
+        raise ValueError(f"hidden_layer_sizes must be integers, got {sizes}.")
+    if np.any(np.array(sizes) <= 0):
+        raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+    return [int(s) for s in sizes]
+
+
 def training_set(estimator, X, y, sample_weight, incremental, reset):
     """X, y and sample_weight of a fit as the core trains on them; reset: a
     first pass, which learns the number of features (and their names)."""
@@ -57,7 +71,11 @@ def training_set(estimator, X, y, sample_weight, incremental, reset):
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
     Y = estimator._target_matrix(y, learn_labels=reset and not incremental)
-    sample_weight = estimator._sample_weight(y, sample_weight, X, incremental)
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, X)
+    if is_classifier(estimator):
+        sample_weight = _labels.with_class_weights(sample_weight, estimator.class_weight, y,
+                                                   incremental)
     if sample_weight is not None:
         _check_weight_sum(sample_weight, X.dtype)
         sample_weight = sample_weight.astype(X.dtype, copy=False)

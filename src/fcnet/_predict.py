@@ -1,14 +1,18 @@
 """Prediction: the output activations A[L] of new X at coefs_ and intercepts_,
-computed in C by chunks of rows.
+computed in C by chunks of rows, and the estimators' predict methods, which
+turn them into labels, probabilities or values.
 
 Predict is fast for a single row too: its network and parameter block are
 cached per estimator, and reused only while they are what coefs_ and
 intercepts_ say, so that it never serves stale weights.
 """
 
+from __future__ import annotations  # help() shows ArrayLike, not its expansion
+
 import weakref
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 from fcnet import _core, _inputs, _network
@@ -66,3 +70,76 @@ def _prediction_network(estimator, dtype):
     if block is None:
         return net, _network.pack(coefs, intercepts, dtype)
     return net, block.astype(dtype, copy=False)
+
+
+class ClassifierPredictions:
+    """FCNetClassifier's predict methods."""
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predict using the multi-layer perceptron classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        return self._predictions(forward(self, X))
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of `classes_`.
+        """
+        y_pred = forward(self, X)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+            return np.vstack([1 - y_pred, y_pred]).T
+        return y_pred
+
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
+        """Log of the probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        y_prob = self.predict_proba(X)
+        return np.log(y_prob, out=y_prob)
+
+
+class RegressorPredictions:
+    """FCNetRegressor's predict method."""
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predict using the multi-layer perceptron model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        return self._predictions(forward(self, X))
