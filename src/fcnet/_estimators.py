@@ -292,14 +292,14 @@ class FCNetClassifier(ClassifierMixin, _predict.ClassifierPredictions, _BaseFCNe
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
-        y : array-like of shape (n_samples,)
-            The target values.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            The class labels (a label indicator matrix for multilabel).
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights, times those of class_weight.
 
         classes : array of shape (n_classes,), default=None
             Classes across all calls to partial_fit; required on the first
@@ -333,7 +333,7 @@ class FCNetClassifier(ClassifierMixin, _predict.ClassifierPredictions, _BaseFCNe
         return tags
 
 
-class FCNetRegressor(RegressorMixin, _predict.RegressorPredictions, _BaseFCNet):
+class FCNetRegressor(RegressorMixin, _predict.Predictions, _BaseFCNet):
     __doc__ = estimator_doc("regressor", "FCNetRegressor")
 
     _parameter_constraints: dict = {
@@ -392,18 +392,18 @@ class FCNetRegressor(RegressorMixin, _predict.RegressorPredictions, _BaseFCNet):
     @_training.one_fit_at_a_time
     def partial_fit(self, X: ArrayLike, y: ArrayLike,
                     sample_weight: ArrayLike | None = None) -> Self:
-        """Update the model with a single epoch over the given data.
+        """Update the model with one epoch of the stochastic solver.
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
-            The input data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows of this epoch.
 
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The target values.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Their target values.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            The weights of the rows in the loss.
 
         Returns
         -------

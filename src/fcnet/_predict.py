@@ -72,31 +72,36 @@ def _prediction_network(estimator, dtype):
     return net, block.astype(dtype, copy=False)
 
 
-class ClassifierPredictions:
-    """FCNetClassifier's predict methods."""
+class Predictions:
+    """The estimators' predict method."""
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """Predict using the multi-layer perceptron classifier.
+        """Predict using the multi-layer perceptron model.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
         -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The predicted classes.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted classes (the classifier's outputs are its
+            classes, or the labels of a multilabel y) or values.
         """
         return self._predictions(forward(self, X))
+
+
+class ClassifierPredictions(Predictions):
+    """FCNetClassifier's predict methods: predict, and the probabilities."""
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Probability estimates.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to estimate the class probabilities of.
 
         Returns
         -------
@@ -110,36 +115,18 @@ class ClassifierPredictions:
         return y_pred
 
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
-        """Log of the probability estimates.
+        """Log of the probability estimates, ``log(predict_proba(X))``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to compute the log-probabilities of.
 
         Returns
         -------
         log_y_prob : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``.
+            The natural logarithm of each class's probability, in the
+            order of `classes_`.
         """
         y_prob = self.predict_proba(X)
         return np.log(y_prob, out=y_prob)
-
-
-class RegressorPredictions:
-    """FCNetRegressor's predict method."""
-
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """Predict using the multi-layer perceptron model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values.
-        """
-        return self._predictions(forward(self, X))
