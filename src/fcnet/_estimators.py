@@ -209,7 +209,8 @@ class _BaseFCNet(CallbackSupportMixin, BaseEstimator):
             )
 
     def _warn_why_stopped(self, stopped):
-        """The warnings of scikit-learn's MLP for epochs that stopped early."""
+        """scikit-learn's MLP's warnings for epochs that ran to max_iter or
+        that Ctrl-C stopped."""
         if stopped == _training.REACHED_MAX_ITER:
             warnings.warn(
                 "Stochastic Optimizer: Maximum iterations (%d) "

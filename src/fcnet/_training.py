@@ -8,7 +8,8 @@ lbfgs hands scipy a function whose loss and gradient come from one C call
 loss, scores the validation split and decides whether to stop.
 
 The warnings a fit may end with are the estimators' to give (see
-_estimators.py): this module reports why training stopped.
+_estimators.py): this module reports why training stopped. A fit runs all
+or nothing, one at a time per estimator (one_fit_at_a_time).
 """
 
 import functools
