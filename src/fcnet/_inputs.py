@@ -73,9 +73,9 @@ def training_set(estimator, X, y, sample_weight, incremental, reset):
     Y = estimator._target_matrix(y, learn_labels=reset and not incremental)
     if sample_weight is not None:
         sample_weight = check_sample_weight(sample_weight, X)
-    if is_classifier(estimator):
-        sample_weight = _labels.with_class_weights(sample_weight, estimator.class_weight, y,
-                                                   incremental)
+    # class_weight is a classifier's parameter (is_classifier costs microseconds)
+    class_weight = getattr(estimator, "class_weight", None)
+    sample_weight = _labels.with_class_weights(sample_weight, class_weight, y, incremental)
     if sample_weight is not None:
         _check_weight_sum(sample_weight, X.dtype)
         sample_weight = sample_weight.astype(X.dtype, copy=False)
@@ -84,10 +84,8 @@ def training_set(estimator, X, y, sample_weight, incremental, reset):
     return TrainingSet(X, np.ascontiguousarray(Y, dtype=X.dtype), sample_weight)
 
 
-def checked_X(estimator, X):
+def validated_X(estimator, X):
     """X to predict from, as a C-contiguous float array or a CSR matrix."""
-    if is_plain_input(estimator, X):
-        return X
     X = validate_data(estimator, X, reset=False, accept_sparse=["csr", "csc"],
                       dtype=(np.float64, np.float32), order="C")
     return X.tocsr() if scipy.sparse.issparse(X) else X

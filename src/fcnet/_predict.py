@@ -29,7 +29,8 @@ def forward(estimator, X):
     """A[L] for new X, at the estimator's coefs_ and intercepts_."""
     if not hasattr(estimator, "coefs_"):
         check_is_fitted(estimator)
-    X = _inputs.checked_X(estimator, X)
+    if not _inputs.is_plain_input(estimator, X):
+        X = _inputs.validated_X(estimator, X)
     # as numpy would compute X @ coefs_: float32 only when both are (both
     # are float32 or float64 here; np.result_type costs a microsecond)
     dtype = X.dtype if X.dtype == estimator.coefs_[0].dtype else np.dtype(np.float64)
