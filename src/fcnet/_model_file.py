@@ -239,6 +239,17 @@ def _restore(estimator, metadata, arrays, units):
     dtype = coefs[0].dtype
     params = _network.pack(coefs, intercepts, dtype)
     estimator.coefs_, estimator.intercepts_ = _network.views(params, units)
+    _restore_curves(estimator, fitted, dtype)
+    _restore_labels(estimator, fitted, arrays)
+    if "feature_names_in" in arrays:
+        estimator.feature_names_in_ = arrays["feature_names_in"].astype(object)
+    if "best_params" in arrays:
+        estimator._best_params = arrays["best_params"]
+    _restore_optimizer(estimator, fitted, arrays, params)
+
+
+def _restore_curves(estimator, fitted, dtype):
+    """The per-epoch records, as scalars of the weights' dtype (as fit keeps them)."""
     for name in CURVES:
         if name not in fitted:
             continue
@@ -247,12 +258,6 @@ def _restore(estimator, metadata, arrays, units):
                                    and all(isinstance(v, (int, float)) for v in values)),
                 f"bad {name}")
         setattr(estimator, name, None if values is None else [dtype.type(v) for v in values])
-    _restore_labels(estimator, fitted, arrays)
-    if "feature_names_in" in arrays:
-        estimator.feature_names_in_ = arrays["feature_names_in"].astype(object)
-    if "best_params" in arrays:
-        estimator._best_params = arrays["best_params"]
-    _restore_optimizer(estimator, fitted, arrays, params)
 
 
 def _restore_labels(estimator, fitted, arrays):

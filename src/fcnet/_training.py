@@ -252,6 +252,7 @@ class Epochs:
         return stopped
 
     def _epochs(self, context, callback_arguments):
+        """The loop over epochs; returns why it ended (see run)."""
         estimator = self.estimator
         # Ctrl-C may surface anywhere in an epoch, its records included: they
         # go back to the last epoch recorded in full (the weights keep what
