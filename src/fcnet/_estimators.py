@@ -36,7 +36,13 @@ from fcnet._sklearn_private import (
 
 def _store_arguments(estimator, arguments):
     """What an __init__ does: store each argument under its own name, nothing
-    else (scikit-learn's rule; get_params reads them back by signature)."""
+    else (scikit-learn's rule; get_params reads them back by signature).
+
+    Each estimator writes its __init__ out in full, though most parameters
+    are shared: get_params, set_params and clone read the parameters off the
+    signature of the class's own __init__ (a **kwargs is invisible to them),
+    editors and help() show it, and each keeps scikit-learn's order (the
+    regressor's loss first)."""
     for name, value in arguments.items():
         if name != "self":
             setattr(estimator, name, value)
