@@ -90,6 +90,15 @@ def test_loss_curve_display(iris, tmp_path):
         fcnet.LossCurveDisplay.from_estimator(FCNetClassifier(solver="lbfgs").fit(X, y))
 
 
+def test_loss_curve_display_without_matplotlib_says_what_to_install(iris, monkeypatch):
+    X, y = iris
+    model = FCNetClassifier(max_iter=2, random_state=0).fit(X, y)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` fails
+    with pytest.raises(ImportError, match=r"from_estimator requires matplotlib: "
+                                          r"pip install 'fcnet\[plot\]'"):
+        fcnet.LossCurveDisplay.from_estimator(model)
+
+
 def test_grid_search_on_a_dask_cluster_equals_the_local_run(iris):
     import joblib
     from distributed import Client, LocalCluster

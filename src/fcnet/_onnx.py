@@ -15,10 +15,10 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from fcnet._estimators import FCNetClassifier
+from fcnet._fitted import CURVES, SCALARS
 
-# what a scikit-learn MLP needs to predict, copied from the fcnet estimator
-FITTED = ("coefs_", "intercepts_", "n_layers_", "n_outputs_", "out_activation_",
-          "n_features_in_", "classes_", "_label_binarizer", "n_iter_", "t_")
+# the fitted attributes a scikit-learn MLP has, copied from the fcnet estimator
+FITTED = ("coefs_", "intercepts_", "classes_", "_label_binarizer", *SCALARS, *CURVES)
 
 
 def to_onnx(estimator, X_sample: ArrayLike, **options: Any) -> Any:

@@ -3,8 +3,15 @@ Display style (matplotlib: the optional `plot` extra)."""
 
 from typing import Any
 
-from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
+
+
+def _check_matplotlib(caller):
+    """An ImportError that says what to install, before anything is computed."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        raise ImportError(f"{caller} requires matplotlib: pip install 'fcnet[plot]'") from error
 
 
 class LossCurveDisplay:
@@ -84,19 +91,8 @@ class LossCurveDisplay:
         See Also
         --------
         LossCurveDisplay.plot : Draw an existing display again.
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> from sklearn.datasets import load_iris
-        >>> from fcnet import FCNetClassifier, LossCurveDisplay
-        >>> X, y = load_iris(return_X_y=True)
-        >>> clf = FCNetClassifier(solver="sgd", max_iter=20, random_state=0).fit(X, y)
-        >>> LossCurveDisplay.from_estimator(clf).ax_.get_xlabel()
-        'epoch'
         """
-        check_matplotlib_support(f"{cls.__name__}.from_estimator")
+        _check_matplotlib(f"{cls.__name__}.from_estimator")
         check_is_fitted(estimator)
         if getattr(estimator, "loss_curve_", None) is None:
             raise ValueError("The estimator has no loss_curve_: lbfgs keeps no per-epoch "
@@ -124,7 +120,7 @@ class LossCurveDisplay:
         LossCurveDisplay
             The display itself, drawn.
         """
-        check_matplotlib_support(f"{type(self).__name__}.plot")
+        _check_matplotlib(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
 
         if ax is None:
