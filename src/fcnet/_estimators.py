@@ -11,6 +11,7 @@ _predict.forward.
 
 from __future__ import annotations  # help() shows ArrayLike, not its expansion
 
+import inspect
 import warnings
 from numbers import Integral, Real
 from typing import Self
@@ -33,19 +34,57 @@ from fcnet._sklearn_private import (
     check_partial_fit_first_call,
 )
 
+# scikit-learn's MLP parameters after hidden_layer_sizes and activation, with
+# their defaults, in its order; keyword-only in both estimators.
+_MLP_KEYWORDS = {
+    "solver": "adam",
+    "alpha": 0.0001,
+    "batch_size": "auto",
+    "learning_rate": "constant",
+    "learning_rate_init": 0.001,
+    "power_t": 0.5,
+    "max_iter": 200,
+    "shuffle": True,
+    "random_state": None,
+    "tol": 1e-4,
+    "verbose": False,
+    "warm_start": False,
+    "momentum": 0.9,
+    "nesterovs_momentum": True,
+    "early_stopping": False,
+    "validation_fraction": 0.1,
+    "beta_1": 0.9,
+    "beta_2": 0.999,
+    "epsilon": 1e-8,
+    "n_iter_no_change": 10,
+    "max_fun": 15000,
+}
 
-def _store_arguments(estimator, arguments):
-    """What an __init__ does: store each argument under its own name, nothing
-    else (scikit-learn's rule; get_params reads them back by signature).
 
-    Each estimator writes its __init__ out in full, though most parameters
-    are shared: get_params, set_params and clone read the parameters off the
-    signature of the class's own __init__ (a **kwargs is invisible to them),
-    editors and help() show it, and each keeps scikit-learn's order (the
+def _init_taking(positional, keywords):
+    """An estimator's __init__: it takes the parameters positional, then
+    keywords (each a dict of name: default), and stores each argument under
+    its own name, nothing else (scikit-learn's rule). Its signature is
+    written out, so that get_params, set_params, clone and help() read the
+    parameters off it as they would off a written def; the two estimators
+    share most parameters, and each keeps scikit-learn's order (the
     regressor's loss first)."""
-    for name, value in arguments.items():
-        if name != "self":
-            setattr(estimator, name, value)
+    Parameter = inspect.Parameter
+    signature = inspect.Signature(
+        [Parameter("self", Parameter.POSITIONAL_OR_KEYWORD)]
+        + [Parameter(name, Parameter.POSITIONAL_OR_KEYWORD, default=default)
+           for name, default in positional.items()]
+        + [Parameter(name, Parameter.KEYWORD_ONLY, default=default)
+           for name, default in keywords.items()])
+
+    def __init__(self, *args, **kwargs):
+        arguments = signature.bind(self, *args, **kwargs)
+        arguments.apply_defaults()
+        for name, value in list(arguments.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    return __init__
 
 
 def _is_stochastic(estimator):
@@ -247,36 +286,8 @@ class FCNetClassifier(ClassifierMixin, _predict.ClassifierPredictions, _BaseFCNe
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        class_weight=None,
-        dropout=0.0,
-    ):
-        _store_arguments(self, locals())
+    __init__ = _init_taking({"hidden_layer_sizes": (100,), "activation": "relu"},
+                            {**_MLP_KEYWORDS, "class_weight": None, "dropout": 0.0})
 
     def _target_matrix(self, y, learn_labels):
         """The 0/1 label indicator matrix of y; learn_labels: learn them from y."""
@@ -332,12 +343,12 @@ class FCNetClassifier(ClassifierMixin, _predict.ClassifierPredictions, _BaseFCNe
         """Labels from output activations (or from a 0/1 indicator matrix)."""
         return _labels.decode(self._label_binarizer, A)
 
-    _score_function = staticmethod(accuracy_score)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+    _score_function = staticmethod(accuracy_score)
 
 
 class FCNetRegressor(RegressorMixin, _predict.Predictions, _BaseFCNet):
@@ -350,38 +361,9 @@ class FCNetRegressor(RegressorMixin, _predict.Predictions, _BaseFCNet):
         "quantile": [Interval(Real, 0, 1, closed="neither")],
     }
 
-    def __init__(
-        self,
-        loss="squared_error",
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        dropout=0.0,
-        huber_epsilon=0.1,
-        quantile=0.5,
-    ):
-        _store_arguments(self, locals())
+    __init__ = _init_taking(
+        {"loss": "squared_error", "hidden_layer_sizes": (100,), "activation": "relu"},
+        {**_MLP_KEYWORDS, "dropout": 0.0, "huber_epsilon": 0.1, "quantile": 0.5})
 
     def _target_matrix(self, y, learn_labels):
         """y as an (n_samples, n_outputs) matrix."""
