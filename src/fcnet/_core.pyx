@@ -274,13 +274,10 @@ def activation_backward(floating[:, ::1] delta, const floating[:, ::1] A, str ac
         fcn_activation_backward(&delta[0, 0], &A[0, 0], A.shape[0], A.shape[1], code)
 
 
-cdef inline object _dtype_of(const floating *data):
-    """numpy's dtype for a C real (only its type is read)."""
-    return np.float32 if floating is float else np.float64
-
-
-def _scratch(pack, int64_t length, dtype):
-    """The products' scratch: pack when given (reused across calls), else a new one."""
+def _scratch(pack, int64_t length, bint double):
+    """The products' scratch of length reals (double: float64, else float32):
+    pack when given (reused across calls), else a new one."""
+    dtype = np.float64 if double else np.float32
     if pack is None:
         return np.empty(length, dtype=dtype)
     if not (pack.dtype == dtype and pack.ndim == 1 and pack.shape[0] >= length):
@@ -297,7 +294,7 @@ def dense_forward(floating[:, ::1] A_out, const floating[:, ::1] A_in,
              "shape mismatch")
     cdef int code = ACTIVATIONS[activation]
     cdef floating[::1] scratch = _scratch(
-        pack, _size(fcn_pack_len(A_in.shape[0], W.shape[0], W.shape[1])), _dtype_of(&W[0, 0]))
+        pack, _size(fcn_pack_len(A_in.shape[0], W.shape[0], W.shape[1])), floating is double)
     with nogil:
         fcn_dense_forward(&A_out[0, 0], &scratch[0], &A_in[0, 0], &W[0, 0], &b[0],
                           A_in.shape[0], W.shape[0], W.shape[1], code)
@@ -319,7 +316,7 @@ def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta
              "shape mismatch")
     cdef floating[::1] scratch = _scratch(
         pack, max(_size(fcn_pack_len(fan_in, rows, fan_out)),
-                  _size(fcn_pack_len(rows, fan_out, fan_in))), _dtype_of(&W[0, 0]))
+                  _size(fcn_pack_len(rows, fan_out, fan_in))), floating is double)
     cdef floating *delta_in_ptr = NULL if delta_in is None else &delta_in[0, 0]
     cdef int code = ACTIVATIONS[in_activation]
     with nogil:
