@@ -1,18 +1,19 @@
 /* Fully connected layers: the weighted input sums Z = A @ W + b and their
  * backward pass. A layer's three products, A @ W, A.T @ delta and
  * delta @ W.T, run on the blocked product of gemm.c, which finishes each
- * block of rows (bias and activation, L2 and scaling, f') while it is in
+ * block of C (bias and activation, L2 and scaling, f') while it is in
  * cache. */
 #include <stddef.h>
 
 #include "gemm.h"
 #include "kernels.h"
 
-/* What to do with a block of finished rows of C, while they are in cache. */
-enum epilogue { ADD_BIAS_AND_ACTIVATE, ADD_L2_AND_SCALE, MULTIPLY_BY_DERIVATIVE };
+/* What to do with a finished block of C, while it is in cache. */
+enum finish_kind { ADD_BIAS_AND_ACTIVATE, ADD_L2_AND_SCALE, MULTIPLY_BY_DERIVATIVE };
 
-typedef struct {
-    enum epilogue kind;
+typedef struct finish {
+    FCN(fcn_epilogue) epilogue; /* finish_block, with this finish as its context */
+    enum finish_kind kind;
     const real *bias;      /* ADD_BIAS_AND_ACTIVATE: b, then f = activation */
     const real *W;         /* ADD_L2_AND_SCALE: C = (C + alpha * W) / weight_sum */
     double alpha, weight_sum;
@@ -36,24 +37,36 @@ static void add_l2_and_scale(real *restrict dW, const real *restrict W, real alp
     for (int64_t idx = 0; idx < count; idx++) dW[idx] = (dW[idx] + alpha * W[idx]) / weight_sum;
 }
 
-/* fcn_rows_done for the products: rows [i0, i1) of C are final. */
-static void finish_rows(real *C, int64_t i0, int64_t i1, int64_t N, const void *context)
+/* The epilogue of a contiguous block of C: n_rows x cols, at row i0 and
+ * column j0 of C (N columns). */
+static void finish_rows(real *block, int64_t i0, int64_t n_rows, int64_t j0, int64_t cols,
+                        int64_t N, const finish *f)
 {
-    const finish *f = context;
-    real *rows = C + i0 * N;
     switch (f->kind) {
     case ADD_BIAS_AND_ACTIVATE: /* Z = sum + b, then A = f(Z) */
-        add_bias(rows, f->bias, i1 - i0, N);
-        FCN(fcn_activation_forward)(rows, i1 - i0, N, f->activation);
+        add_bias(block, f->bias + j0, n_rows, cols);
+        FCN(fcn_activation_forward)(block, n_rows, cols, f->activation);
         break;
     case ADD_L2_AND_SCALE:
-        add_l2_and_scale(rows, f->W + i0 * N, (real)f->alpha, (real)f->weight_sum,
-                         (i1 - i0) * N);
+        add_l2_and_scale(block, f->W + i0 * N + j0, (real)f->alpha, (real)f->weight_sum,
+                         n_rows * cols);
         break;
     case MULTIPLY_BY_DERIVATIVE:
-        FCN(fcn_activation_backward)(rows, f->A + i0 * N, i1 - i0, N, f->activation);
+        FCN(fcn_activation_backward)(block, f->A + i0 * N + j0, n_rows, cols, f->activation);
         break;
     }
+}
+
+/* The epilogue's done for the products: rows [i0, i1), columns [j0, j1) of C
+ * are final; whole rows at once, else row by row. */
+static void finish_block(real *C, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t N,
+                         const void *context)
+{
+    if (j0 == 0 && j1 == N) {
+        finish_rows(C + i0 * N, i0, i1 - i0, 0, N, N, context);
+        return;
+    }
+    for (int64_t i = i0; i < i1; i++) finish_rows(C + i * N + j0, i, 1, j0, j1 - j0, N, context);
 }
 
 /* The three products of a layer, named for what they multiply; each reads its
@@ -64,7 +77,7 @@ static void product_AB(real *C, const real *A, const real *B, int64_t M, int64_t
                        real *pack, const finish *f)
 {
     FCN(fcn_matrix) a = {A, K, 1}, b = {B, N, 1};
-    FCN(fcn_gemm)(C, pack, a, b, M, N, K, finish_rows, f);
+    FCN(fcn_gemm)(C, pack, a, b, M, N, K, &f->epilogue);
 }
 
 /* C (M x N) = A.T @ B for A (K x M), B (K x N), then f */
@@ -72,7 +85,7 @@ static void product_AtB(real *C, const real *A, const real *B, int64_t M, int64_
                         real *pack, const finish *f)
 {
     FCN(fcn_matrix) a = {A, 1, M}, b = {B, N, 1};
-    FCN(fcn_gemm)(C, pack, a, b, M, N, K, finish_rows, f);
+    FCN(fcn_gemm)(C, pack, a, b, M, N, K, &f->epilogue);
 }
 
 /* C (M x N) = A @ B.T for A (M x K), B (N x K), then f */
@@ -80,7 +93,7 @@ static void product_ABt(real *C, const real *A, const real *B, int64_t M, int64_
                         real *pack, const finish *f)
 {
     FCN(fcn_matrix) a = {A, K, 1}, b = {B, 1, K};
-    FCN(fcn_gemm)(C, pack, a, b, M, N, K, finish_rows, f);
+    FCN(fcn_gemm)(C, pack, a, b, M, N, K, &f->epilogue);
 }
 
 /* fcn_dense_forward_f32, fcn_dense_forward_f64 */
@@ -90,6 +103,7 @@ void FCN(fcn_dense_forward)(real *A_out, real *pack, const real *A_in, const rea
 {
     /* Z = A_in @ W + b, A_out = f(Z) */
     finish f = {.kind = ADD_BIAS_AND_ACTIVATE, .bias = b, .activation = activation};
+    f.epilogue = (FCN(fcn_epilogue)){finish_block, &f, activation == FCN_SOFTMAX};
     product_AB(A_out, A_in, W, rows, fan_in, fan_out, pack, &f);
 }
 
@@ -112,10 +126,12 @@ void FCN(fcn_dense_backward)(real *dW, real *db, real *delta_in, real *pack, con
 {
     /* dW = (A_in.T @ delta + alpha * W) / weight_sum: rows of dW are A_in's columns */
     finish scale = {.kind = ADD_L2_AND_SCALE, .W = W, .alpha = alpha, .weight_sum = weight_sum};
+    scale.epilogue = (FCN(fcn_epilogue)){finish_block, &scale, 0};
     product_AtB(dW, A_in, delta, fan_in, rows, fan_out, pack, &scale);
     FCN(fcn_bias_gradient)(db, delta, rows, fan_out, weight_sum);
     if (delta_in == NULL) return;
     /* delta_in = (delta @ W.T) * f'(Z_in) */
     finish derivative = {.kind = MULTIPLY_BY_DERIVATIVE, .A = A_in, .activation = in_activation};
+    derivative.epilogue = (FCN(fcn_epilogue)){finish_block, &derivative, 0};
     product_ABt(delta_in, delta, W, rows, fan_out, fan_in, pack, &derivative);
 }

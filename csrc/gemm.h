@@ -10,6 +10,12 @@
  *       for each A panel: one micro-tile of C (TILE_ROWS x TILE_COLS)
  *     finish the block's rows (the layer's epilogue) while they are in cache.
  *
+ * On several threads, where B has panels enough and A is read in place, the
+ * tasks split C's columns instead: each packs its own panels of B, for each K
+ * block, and computes every row for them, so that no thread reads a packed B
+ * another thread wrote (a transfer between the cores' caches, measured at
+ * 10-25% of a two-thread product on a Xeon).
+ *
  * A and B are read through strides, A(i, k) = A[i * a_row + k * a_col], so the
  * same code computes A·B, Aᵀ·B and A·Bᵀ; packing makes every micro-kernel read
  * contiguous. Each C[i][j] is one chain of fused multiply-adds in the order
@@ -29,15 +35,22 @@ typedef struct FCN(fcn_matrix) {
     int64_t row, col;
 } FCN(fcn_matrix);
 
-/* Called on rows [i0, i1) of C once they are final, with what it needs.
- * fcn_rows_done_f32, fcn_rows_done_f64 */
-typedef void (*FCN(fcn_rows_done))(real *C, int64_t i0, int64_t i1, int64_t N,
-                                   const void *context);
+/* What runs on each block of C once it is final, while it is in cache (the
+ * layer's epilogue): done(C, i0, i1, j0, j1, N, context) on rows [i0, i1),
+ * columns [j0, j1) of C (row stride N). whole_rows: done needs whole rows
+ * (softmax), so the columns are never split.
+ * fcn_epilogue_f32, fcn_epilogue_f64 */
+typedef struct FCN(fcn_epilogue) {
+    void (*done)(real *C, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t N,
+                 const void *context);
+    const void *context;
+    int whole_rows;
+} FCN(fcn_epilogue);
 
-/* C (M x N, row-major) = A (M x K) @ B (K x N), then done(C, i0, i1, ...) on
- * every block of rows. pack: scratch of fcn_pack_len(M, K, N) reals.
+/* C (M x N, row-major) = A (M x K) @ B (K x N), then the epilogue on every
+ * block of C. pack: scratch of fcn_pack_len(M, K, N) reals.
  * fcn_gemm_f32, fcn_gemm_f64 */
 void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
-                   int64_t N, int64_t K, FCN(fcn_rows_done) done, const void *context);
+                   int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue);
 
 #endif /* FCN_GEMM_H */
