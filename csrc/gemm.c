@@ -111,21 +111,26 @@ int FCN(fcn_gemm_force_kernels)(int which)
 }
 
 /* The CPU's widest vectors, in the tile that N fills best; the baseline's
- * when N fills no more than its tile. N alone decides, so every product of
- * one shape on one CPU rounds the same way; the AVX2 and AVX-512 tiles,
- * fused multiply-adds in the same order, round alike (tests/test_products.py). */
-static const kernels *kernels_for(int64_t N)
+ * when N fills no more than its tile. For N of one AVX-512 vector or less,
+ * the 24-row narrow tile, unless C has under three of its tiles of rows:
+ * then AVX2's 6-row tile of the same width pads less (course's 32 rows: 4
+ * rows of padding instead of 16). The shape alone decides, so every
+ * product of one shape on one CPU rounds the same way; the AVX2 and AVX-512
+ * tiles, fused multiply-adds in the same order, round alike
+ * (tests/test_products.py). */
+static const kernels *kernels_for(int64_t M, int64_t N)
 {
 #ifdef FCN_X86_DISPATCH
-    const kernels *avx512_for_N = N <= avx512_narrow.tile_cols ? &avx512_narrow : &avx512;
-    if (forced_kernels == FCN_GEMM_AVX512) return avx512_for_N;
+    const int narrow = N <= avx512_narrow.tile_cols;
+    if (forced_kernels == FCN_GEMM_AVX512) return narrow ? &avx512_narrow : &avx512;
     if (forced_kernels == FCN_GEMM_AVX2) return &avx2;
     if (forced_kernels == FCN_GEMM_BASELINE) return &baseline;
     __builtin_cpu_init();
-    if (N > baseline.tile_cols && __builtin_cpu_supports("x86-64-v4")) return avx512_for_N;
+    if (N > baseline.tile_cols && __builtin_cpu_supports("x86-64-v4"))
+        return !narrow ? &avx512 : M >= 3 * avx512_narrow.tile_rows ? &avx512_narrow : &avx2;
     if (N > baseline.tile_cols && __builtin_cpu_supports("x86-64-v3")) return &avx2;
 #else
-    (void)N;
+    (void)M, (void)N;
 #endif
     return &baseline;
 }
@@ -339,7 +344,7 @@ static int split_columns(const product *p, int threads, int whole_rows)
 void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
                    int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue)
 {
-    const kernels *g = kernels_for(N);
+    const kernels *g = kernels_for(M, N);
     if (M <= UNPACKED_MAX_ROWS && B.col == 1 && B.row == N) { /* a few rows */
         g->matmul_unpacked(C, A.data, A.row, A.col, B.data, 0, M, N, K);
         epilogue->done(C, 0, M, 0, N, N, epilogue->context);

@@ -85,8 +85,8 @@ ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict 
                 for (int64_t r = 0; r < rows; r++) panel[k * TILE_ROWS + r] = a[r * a_row];
             }
         }
-        for (int64_t r = rows; r < TILE_ROWS; r++)
-            for (int64_t k = 0; k < kc; k++) panel[k * TILE_ROWS + r] = 0;
+        for (int64_t k = 0; k < kc && rows < TILE_ROWS; k++)
+            for (int64_t r = rows; r < TILE_ROWS; r++) panel[k * TILE_ROWS + r] = 0;
     }
 }
 
