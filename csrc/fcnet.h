@@ -114,6 +114,10 @@ enum fcn_gemm_kernels { FCN_GEMM_AUTO = 0, FCN_GEMM_BASELINE = 1, FCN_GEMM_AVX2 
 /* Reals of the parameter block (and of a gradient block): n_params. */
 int64_t fcn_param_count(const fcn_net *net);
 
+/* Reals of an optimizer's state for solver (enum fcn_solver): n_params for
+ * sgd, 2 * n_params for adam. */
+int64_t fcn_optimizer_state_len(const fcn_net *net, int solver);
+
 /* Where W[l] (units[l-1] x units[l]) and b[l] (units[l]) start in the block. */
 int64_t fcn_weights_offset(const fcn_net *net, int64_t l);
 int64_t fcn_bias_offset(const fcn_net *net, int64_t l);

@@ -44,6 +44,12 @@ int64_t fcn_param_count(const fcn_net *net)
     return fcn_bias_offset(net, net->n_layers + 1); /* where a b[L + 1] would start */
 }
 
+int64_t fcn_optimizer_state_len(const fcn_net *net, int solver)
+{
+    /* sgd: the velocity; adam: the first moments, then the second */
+    return fcn_size_mul(fcn_param_count(net), solver == FCN_ADAM ? 2 : 1);
+}
+
 /* ---- the products' scratch ---- */
 
 int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)

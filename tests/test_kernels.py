@@ -184,6 +184,12 @@ def test_parameter_layout_is_scikit_learns_packing():
     assert_array_equal(np.concatenate([a.ravel() for a in coefs + intercepts]), params)
 
 
+def test_optimizer_state_is_a_block_for_sgd_and_two_for_adam():
+    net = _core.Net([3, 5, 4, 2])
+    assert net.optimizer_state_len("sgd") == net.n_params == 3 * 5 + 5 * 4 + 4 * 2 + 5 + 4 + 2
+    assert net.optimizer_state_len("adam") == 2 * net.n_params
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("rows, chunk_rows", [(1, 1), (50, 7), (50, 4096)])
 def test_predict_matches_reference(dtype, rows, chunk_rows):

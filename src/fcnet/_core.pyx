@@ -114,6 +114,10 @@ cdef class Net:
         return [(fcn_weights_offset(&self.c, l), fcn_bias_offset(&self.c, l))
                 for l in range(1, self.c.n_layers + 1)]
 
+    def optimizer_state_len(self, str solver):
+        """Length of the state of solver ('sgd' or 'adam') for this network."""
+        return _size(fcn_optimizer_state_len(&self.c, SOLVERS[solver]))
+
     def backprop_offsets(self, int64_t rows):
         """(where A[l] starts, where delta[l] starts) in the workspace of
         forward_backward after a batch of rows rows, for l = 1 .. L."""
@@ -135,8 +139,7 @@ cdef class Net:
 
 
 cdef int64_t _size(int64_t length) except -1:
-    """A size from the core, which reports -1 for one that is negative or
-    does not fit in 64 bits."""
+    """A size from the core, which reports -1 for one negative or beyond 64 bits."""
     if length < 0:
         raise ValueError("fcnet core: a workspace size is negative or does not fit in 64 bits")
     return length
@@ -305,9 +308,7 @@ def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta
                    const floating[:, ::1] W, double alpha, double weight_sum, str in_activation,
                    pack=None):
     """dW, db of one layer and, unless delta_in is None, delta_in = (delta @ W.T) * f'.
-
-    pack: optional scratch, as the larger pack_len of the two products.
-    """
+    pack: optional scratch, as the larger pack_len of the two products."""
     cdef Py_ssize_t rows = delta.shape[0], fan_in = W.shape[0], fan_out = W.shape[1]
     _require(dW.shape[0] == fan_in and dW.shape[1] == fan_out and db.shape[0] == fan_out
              and delta.shape[1] == fan_out and A_in.shape[0] == rows
@@ -412,7 +413,7 @@ def train_epoch(Net net, Optimizer optimizer, floating[::1] params, floating[::1
                 sample_weight)
     _require(Y.shape[0] == n_samples and Y.shape[1] == net.n_outputs, "Y has the wrong shape")
     _require(grads.shape[0] == net.n_params, "wrong gradient length")
-    _require(state.shape[0] == net.n_params * (2 if optimizer.solver == "adam" else 1),
+    _require(state.shape[0] == net.optimizer_state_len(optimizer.solver),
              "wrong optimizer state length")
     _require(order.shape[0] == n_samples, "order has the wrong length")
     _require(np.all((np.asarray(order) >= 0) & (np.asarray(order) < n_samples)),

@@ -31,7 +31,13 @@ import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 
 from fcnet import _network
-from fcnet._estimators import FCNetClassifier, FCNetRegressor, MLPClassifier, MLPRegressor
+from fcnet._estimators import (
+    FCNetClassifier,
+    FCNetRegressor,
+    MLPClassifier,
+    MLPRegressor,
+    _is_stochastic,
+)
 from fcnet._fitted import CURVES, SCALARS
 from fcnet._inputs import hidden_layers
 from fcnet._optimizers import StochasticOptimizer
@@ -169,7 +175,8 @@ def _check_array_specs(estimator, metadata):
     for i, (fan_in, fan_out) in enumerate(_network.weight_shapes(units)):
         shapes[f"coef_{i}"], shapes[f"intercept_{i}"] = [fan_in, fan_out], [fan_out]
     _expect(set(shapes) <= set(specs), "weights missing")
-    shapes["optimizer_state"] = [n_params * (2 if estimator.solver == "adam" else 1)]
+    if _is_stochastic(estimator):  # lbfgs keeps no optimizer state
+        shapes["optimizer_state"] = [_network.optimizer_state_len(units, estimator.solver)]
     shapes["best_params"] = [n_params]
     _expect(set(specs) <= set(shapes) | {"classes", "feature_names_in"},
             "it holds arrays the model does not use")
@@ -293,7 +300,7 @@ def _restore_optimizer(estimator, fitted, arrays, params):
             and type(settings.get("adam_steps")) is int and settings["adam_steps"] >= 0,
             "bad optimizer settings")
     state = arrays["optimizer_state"]
-    optimizer = StochasticOptimizer(estimator, len(params), params.dtype)
+    optimizer = StochasticOptimizer(estimator, len(state), params.dtype)
     optimizer.core.learning_rate = settings["learning_rate"]
     optimizer.core.adam_steps = settings["adam_steps"]
     optimizer.state = state

@@ -27,6 +27,11 @@ def n_params(units):
     return _core.Net(units).n_params
 
 
+def optimizer_state_len(units, solver):
+    """Length of the state of solver ('sgd' or 'adam')."""
+    return _core.Net(units).optimizer_state_len(solver)
+
+
 def views(params, units):
     """coefs_ and intercepts_ as views into the block `params`."""
     coefs, intercepts = [], []

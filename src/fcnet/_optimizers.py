@@ -17,8 +17,10 @@ class StochasticOptimizer:
     """sgd (momentum, Nesterov; constant, invscaling or adaptive learning
     rate) or adam, as scikit-learn's SGDOptimizer and AdamOptimizer."""
 
-    def __init__(self, estimator, n_params, dtype):
+    def __init__(self, estimator, state_len, dtype):
+        """state_len: as the core sizes it for the solver (Net.optimizer_state_len)."""
         self.learning_rate_init = float(estimator.learning_rate_init)
+        self.state = np.zeros(state_len, dtype=dtype)
         if estimator.solver == "sgd":
             self.schedule = estimator.learning_rate
             self.power_t = estimator.power_t
@@ -28,7 +30,6 @@ class StochasticOptimizer:
                 momentum=estimator.momentum,
                 nesterov=estimator.nesterovs_momentum,
             )
-            self.state = np.zeros(n_params, dtype=dtype)
         else:
             self.schedule = "constant"  # adam adapts its steps itself
             self.core = _core.Optimizer(
@@ -38,7 +39,6 @@ class StochasticOptimizer:
                 beta_2=estimator.beta_2,
                 epsilon=estimator.epsilon,
             )
-            self.state = np.zeros(2 * n_params, dtype=dtype)
 
     def copy(self, dtype):
         """An independent copy, its state in dtype: training updates the

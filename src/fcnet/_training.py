@@ -212,7 +212,8 @@ class Epochs:
             # bring either): a call that raises leaves the previous one intact
             estimator._optimizer = estimator._optimizer.copy(X.dtype)
         else:
-            estimator._optimizer = StochasticOptimizer(estimator, net.n_params, X.dtype)
+            estimator._optimizer = StochasticOptimizer(
+                estimator, net.optimizer_state_len(estimator.solver), X.dtype)
         if not hasattr(estimator, "loss_curve_") or (
             estimator.early_stopping and estimator.validation_scores_ is None
         ):  # a warm start after lbfgs, or with early stopping newly on

@@ -524,6 +524,8 @@ static void test_network(const network *shape, int weighted)
 
     /* the layout Python asks the core for, against the reference's */
     expect_close("parameter count", 0, (double)fcn_param_count(&net), (double)P, 0, 0);
+    expect_close("sgd state", 0, (double)fcn_optimizer_state_len(&net, FCN_SGD), (double)P, 0, 0);
+    expect_close("adam state", 0, (double)fcn_optimizer_state_len(&net, FCN_ADAM), 2.0 * P, 0, 0);
     for (int64_t l = 1; l <= shape->L; l++) {
         expect_close("offset of W[l]", l, (double)fcn_weights_offset(&net, l),
                      (double)weight_offset(shape, l), 0, 0);
