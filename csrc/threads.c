@@ -1,5 +1,6 @@
 /* The core's thread team (threads.h): workers that take the tasks of one
- * parallel loop at a time from a shared counter. */
+ * parallel loop at a time from a shared range, the caller from its front and
+ * the workers from its back. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
