@@ -35,16 +35,17 @@ typedef real KERNEL(vec) __attribute__((vector_size(VEC_BYTES), aligned(sizeof(r
 #define LANES ((int64_t)(VEC_BYTES / sizeof(real)))
 #define TILE_COLS (TILE_VECS * LANES)
 
-/* out[k * out_row + i] = in[i * in_row + k] for i < n (n <= LANES), k < kc:
- * n contiguous runs of kc reals written across, as packing a transpose
- * needs. A square of LANES x LANES is turned over in registers, by swapping
- * the off-diagonal halves of every block at each of log2(LANES) levels (one
- * shuffle of two vectors each, GCC's __builtin_shuffle): an order of
- * magnitude fewer instructions than moving one real at a time, which cost a
- * Xeon 11% of a (512, 1024, 1024) product. Elsewhere, one at a time. */
+/* out[k * out_row + i] = in[i * in_row + k] for i < n and 0 for n <= i <
+ * width (width <= LANES, a constant where it is inlined), k < kc: n runs of
+ * kc reals written across, as packing a transpose needs. A square of LANES x
+ * LANES is turned over in registers, by swapping the off-diagonal halves of
+ * every block at each of log2(LANES) levels (one shuffle of two vectors each,
+ * GCC's __builtin_shuffle): an order of magnitude fewer instructions than
+ * moving one real at a time, which cost a Xeon 11% of a (512, 1024, 1024)
+ * product. Elsewhere, one at a time. */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(transpose_into)(real *restrict out, int64_t out_row, const real *restrict in,
-                       int64_t in_row, int64_t n, int64_t kc)
+                       int64_t in_row, int64_t n, int width, int64_t kc)
 {
     int64_t k = 0;
 #if !FCN_PORTABLE_C && defined(__GNUC__) && !defined(__clang__)
@@ -70,16 +71,11 @@ KERNEL(transpose_into)(real *restrict out, int64_t out_row, const real *restrict
                 }
         }
         TILE_UNROLL
-        for (int i = 0; i < LANES; i++) {
-            if (n == LANES)
-                *(KERNEL(vec) *)(out + (k + i) * out_row) = v[i];
-            else
-                memcpy(out + (k + i) * out_row, &v[i], n * sizeof(real));
-        }
+        for (int i = 0; i < LANES; i++) memcpy(out + (k + i) * out_row, &v[i], width * sizeof(real));
     }
 #endif
     for (; k < kc; k++)
-        for (int64_t i = 0; i < n; i++) out[k * out_row + i] = in[i * in_row + k];
+        for (int i = 0; i < width; i++) out[k * out_row + i] = i < n ? in[i * in_row + k] : 0;
 }
 
 /* Panels [first, end) of block rows k0 .. k0+kc-1 of B(k, n) = B[k*b_row + n*b_col].
@@ -101,7 +97,7 @@ ISA_TARGET static void KERNEL(pack_B)(real *restrict pack, const real *restrict 
             for (int64_t v = 0; v < TILE_VECS; v++)
                 KERNEL(transpose_into)(pack + p * kc * TILE_COLS + v * LANES, TILE_COLS,
                                        B + (p * TILE_COLS + v * LANES) * b_col + k0, b_col,
-                                       LANES, kc);
+                                       LANES, LANES, kc);
     } else {
         for (int64_t p = first; p < full_end; p++)
             for (int64_t c = 0; c < TILE_COLS; c++) {
@@ -128,17 +124,19 @@ ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict 
         real *restrict panel = pack + (r0 - i0) * kc;
         const int64_t rows = i1 - r0 < TILE_ROWS ? i1 - r0 : TILE_ROWS;
         if (a_col == 1) { /* rows of A are contiguous: squares of LANES turned over */
-            for (int64_t r = 0; r < rows; r += LANES)
+            TILE_UNROLL
+            for (int r = 0; r < TILE_ROWS; r += LANES)
                 KERNEL(transpose_into)(panel + r, TILE_ROWS, A + (r0 + r) * a_row + k0, a_row,
-                                       rows - r < LANES ? rows - r : LANES, kc);
-        } else { /* columns of A are contiguous (A is a transpose): read along i */
-            for (int64_t k = 0; k < kc; k++) {
-                const real *a = A + r0 * a_row + (k0 + k) * a_col;
-                for (int64_t r = 0; r < rows; r++) panel[k * TILE_ROWS + r] = a[r * a_row];
-            }
+                                       rows - r < 0 ? 0 : rows - r < LANES ? rows - r : LANES,
+                                       TILE_ROWS - r < LANES ? TILE_ROWS - r : LANES, kc);
+            continue;
         }
-        for (int64_t k = 0; k < kc && rows < TILE_ROWS; k++)
-            for (int64_t r = rows; r < TILE_ROWS; r++) panel[k * TILE_ROWS + r] = 0;
+        /* columns of A are contiguous (A is a transpose): read along i */
+        if (rows < TILE_ROWS) memset(panel, 0, kc * TILE_ROWS * sizeof(real));
+        for (int64_t k = 0; k < kc; k++) {
+            const real *a = A + r0 * a_row + (k0 + k) * a_col;
+            for (int64_t r = 0; r < rows; r++) panel[k * TILE_ROWS + r] = a[r * a_row];
+        }
     }
 }
 
