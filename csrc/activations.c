@@ -14,16 +14,23 @@ static inline real logistic(real z)
     return z >= 0 ? positive : negative;
 }
 
-/* Max-subtracted softmax of one row, so exp never overflows. */
-static void softmax_row(real *a, int64_t cols)
+/* Max-subtracted softmax of each row, so exp never overflows. The exps of
+ * the whole block run in one loop, which vectorises where a row of 10
+ * classes would not (half the softmax's time in a digits epoch, on a Xeon). */
+static inline void softmax(real *A, int64_t rows, int64_t cols)
 {
-    real max = a[0];
-    for (int64_t j = 1; j < cols; j++)
-        if (a[j] > max) max = a[j];
-    for (int64_t j = 0; j < cols; j++) a[j] = fcn_exp(a[j] - max);
-    real sum = 0;
-    for (int64_t j = 0; j < cols; j++) sum += a[j];
-    for (int64_t j = 0; j < cols; j++) a[j] /= sum;
+    for (int64_t r = 0; r < rows; r++) {
+        real *a = A + r * cols, max = a[0];
+        for (int64_t j = 1; j < cols; j++)
+            if (a[j] > max) max = a[j];
+        for (int64_t j = 0; j < cols; j++) a[j] -= max;
+    }
+    for (int64_t i = 0; i < rows * cols; i++) A[i] = fcn_exp(A[i]);
+    for (int64_t r = 0; r < rows; r++) {
+        real *a = A + r * cols, sum = 0;
+        for (int64_t j = 0; j < cols; j++) sum += a[j];
+        for (int64_t j = 0; j < cols; j++) a[j] /= sum;
+    }
 }
 
 /* fcn_activation_forward_f32, fcn_activation_forward_f64 */
@@ -43,7 +50,7 @@ void FCN(fcn_activation_forward)(real *A, int64_t rows, int64_t cols, int activa
         for (int64_t i = 0; i < count; i++) A[i] = A[i] < 0 ? 0 : A[i];
         break;
     case FCN_SOFTMAX:
-        for (int64_t r = 0; r < rows; r++) softmax_row(A + r * cols, cols);
+        softmax(A, rows, cols);
         break;
     case FCN_EXP:
         for (int64_t i = 0; i < count; i++) A[i] = fcn_exp(A[i]);
@@ -54,6 +61,7 @@ void FCN(fcn_activation_forward)(real *A, int64_t rows, int64_t cols, int activa
 }
 
 /* fcn_activation_backward_f32, fcn_activation_backward_f64 */
+FCN_VECTOR_CLONES
 void FCN(fcn_activation_backward)(real *delta, const real *A, int64_t rows, int64_t cols,
                                   int activation)
 {
