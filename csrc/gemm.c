@@ -8,7 +8,11 @@
 #include "gemm.h"
 #include "threads.h"
 
-#define TILE_VECS 2
+/* Each two-vector tile comes with its half (one vector, the same rows), for
+ * a last panel that N fills no more than half: N = 100 (scikit-learn's
+ * default layer) leaves 4 columns after three AVX-512 panels of 32, which
+ * the whole tile computed as 32. On a Xeon, (200, 64, 100) took 40% longer
+ * than (200, 64, 96); with the half, 28%. */
 #if FCN_PORTABLE_C /* plain C for compilers without GCC's vector extensions */
 #define VEC_BYTES sizeof(real)
 #define TILE_ROWS 4
@@ -17,12 +21,19 @@
 #define TILE_ROWS 6 /* 16 registers: 6 x 2 accumulators, two of B, one of A */
 #endif
 #define ISA_TARGET
+#define TILE_VECS 2
 #define KERNEL(name) FCN(name##_baseline) /* pack_A_baseline_f32, tile_packed_baseline_f64, ... */
 #include "gemm_kernel.h"
+#undef TILE_VECS
+#undef KERNEL
+#define TILE_VECS 1
+#define KERNEL(name) FCN(name##_baseline_half)
+#include "gemm_kernel.h"
+#undef TILE_VECS
+#undef KERNEL
 #undef VEC_BYTES
 #undef TILE_ROWS
 #undef ISA_TARGET
-#undef KERNEL
 
 #if defined(__GNUC__) && defined(__x86_64__) && !FCN_PORTABLE_C
 #define FCN_X86_DISPATCH 1
@@ -30,19 +41,31 @@
 #define VEC_BYTES 32 /* 16 ymm registers: 6 x 2 accumulators, two of B, one of A */
 #define TILE_ROWS 6
 #define ISA_TARGET __attribute__((target("arch=x86-64-v3")))
+#define TILE_VECS 2
 #define KERNEL(name) FCN(name##_avx2)
 #include "gemm_kernel.h"
+#undef TILE_VECS
+#undef KERNEL
+#define TILE_VECS 1
+#define KERNEL(name) FCN(name##_avx2_half)
+#include "gemm_kernel.h"
+#undef TILE_VECS
+#undef KERNEL
 #undef VEC_BYTES
 #undef TILE_ROWS
 #undef ISA_TARGET
-#undef KERNEL
 
 #define VEC_BYTES 64 /* 32 zmm registers: 12 x 2 accumulators, two of B, one of A */
 #define TILE_ROWS 12
 #define ISA_TARGET __attribute__((target("arch=x86-64-v4")))
+#define TILE_VECS 2
 #define KERNEL(name) FCN(name##_avx512)
 #include "gemm_kernel.h"
 #undef TILE_VECS
+#undef KERNEL
+#define TILE_VECS 1
+#define KERNEL(name) FCN(name##_avx512_half)
+#include "gemm_kernel.h"
 #undef TILE_ROWS
 #undef KERNEL
 
@@ -50,19 +73,19 @@
  * classes): 8 x 1 accumulators, as many as keep two FMA units of 4 cycles'
  * latency busy, and at most 7 rows of padding. Measured on a Xeon against
  * 24 rows: 1.1-2x faster on every shape of the benchmarks, 2x on course's. */
-#define TILE_VECS 1
 #define TILE_ROWS 8
 #define KERNEL(name) FCN(name##_avx512_narrow)
 #include "gemm_kernel.h"
+#undef TILE_VECS
 #undef VEC_BYTES
 #undef TILE_ROWS
 #undef ISA_TARGET
 #undef KERNEL
 #endif
-#undef TILE_VECS
 
-/* The kernels of one vector unit. */
-typedef struct {
+/* The kernels of one vector unit and tile. */
+typedef struct kernels kernels;
+struct kernels {
     int64_t tile_rows, tile_cols;
     void (*pack_A)(real *pack, const real *A, int64_t a_row, int64_t a_col, int64_t i0,
                    int64_t i1, int64_t k0, int64_t kc);
@@ -74,22 +97,27 @@ typedef struct {
                           int64_t a_col, const real *B_panel, int64_t kc, int accumulate);
     void (*matmul_unpacked)(real *C, const real *A, int64_t a_row, int64_t a_col,
                             const real *B, int64_t i0, int64_t i1, int64_t N, int64_t K);
-} kernels;
+    const kernels *half; /* the same rows, half the columns; NULL for a one-vector tile */
+};
 
-#define KERNELS(isa, vec_bytes, tile_rows, tile_vecs)                                          \
+#define KERNELS(isa, vec_bytes, tile_rows, tile_vecs, half)                                    \
     {tile_rows, (int64_t)((tile_vecs) * (vec_bytes) / sizeof(real)), FCN(pack_A_##isa),       \
-     FCN(pack_B_##isa), FCN(tile_packed_##isa), FCN(tile_in_place_##isa),            \
-     FCN(matmul_unpacked_##isa)}
+     FCN(pack_B_##isa), FCN(tile_packed_##isa), FCN(tile_in_place_##isa),                     \
+     FCN(matmul_unpacked_##isa), half}
 
 #if FCN_PORTABLE_C
-static const kernels baseline = KERNELS(baseline, sizeof(real), 4, 2);
+static const kernels baseline_half = KERNELS(baseline_half, sizeof(real), 4, 1, NULL);
+static const kernels baseline = KERNELS(baseline, sizeof(real), 4, 2, &baseline_half);
 #else
-static const kernels baseline = KERNELS(baseline, 16, 6, 2);
+static const kernels baseline_half = KERNELS(baseline_half, 16, 6, 1, NULL);
+static const kernels baseline = KERNELS(baseline, 16, 6, 2, &baseline_half);
 #endif
 #ifdef FCN_X86_DISPATCH
-static const kernels avx2 = KERNELS(avx2, 32, 6, 2);
-static const kernels avx512 = KERNELS(avx512, 64, 12, 2);
-static const kernels avx512_narrow = KERNELS(avx512_narrow, 64, 8, 1);
+static const kernels avx2_half = KERNELS(avx2_half, 32, 6, 1, NULL);
+static const kernels avx2 = KERNELS(avx2, 32, 6, 2, &avx2_half);
+static const kernels avx512_half = KERNELS(avx512_half, 64, 12, 1, NULL);
+static const kernels avx512 = KERNELS(avx512, 64, 12, 2, &avx512_half);
+static const kernels avx512_narrow = KERNELS(avx512_narrow, 64, 8, 1, NULL);
 #endif
 
 _Static_assert(2 * 64 / sizeof(real) <= FCN_PANEL_MAX, "packs are sized for the widest panel");
@@ -194,7 +222,7 @@ static int in_place_thrashes(FCN(fcn_matrix) A)
 }
 
 typedef struct {
-    const kernels *g;
+    const kernels *g, *last; /* last: the kernels of the last panel, g or its half */
     real *C;
     FCN(fcn_matrix) A, B;
     int64_t M, N, K, kc, n_tasks, n_panels;
@@ -203,12 +231,20 @@ typedef struct {
     const FCN(fcn_epilogue) *epilogue;
 } product;
 
-/* Pack K block `block` of B, panels [first, end). */
+/* Pack K block `block` of B, panels [first, end); the last panel, where it
+ * is half, at the half's width (in a slot of the whole width). */
 static void pack_B_block(const product *p, int64_t block, int64_t first, int64_t end)
 {
-    const int64_t k0 = block * p->kc, kc = min_i64(p->kc, p->K - k0);
-    p->g->pack_B(p->B_pack + k0 * p->n_panels * p->g->tile_cols, p->B.data, p->B.row, p->B.col,
-                 k0, kc, p->N, first, end);
+    const kernels *g = p->g;
+    const int64_t k0 = block * p->kc, kc = min_i64(p->kc, p->K - k0), last = p->n_panels - 1;
+    real *B_block = p->B_pack + k0 * p->n_panels * g->tile_cols;
+    const int64_t whole_end = p->last != g && end > last ? last : end;
+    g->pack_B(B_block, p->B.data, p->B.row, p->B.col, k0, kc, p->N, first, whole_end);
+    if (whole_end < end) {
+        const int64_t j0 = last * g->tile_cols;
+        p->last->pack_B(B_block + last * kc * g->tile_cols, p->B.data + j0 * p->B.col, p->B.row,
+                        p->B.col, k0, kc, p->N - j0, 0, 1);
+    }
 }
 
 /* Block k0 .. k0+kc-1 of the sums of rows [i0, i1) of C, panels [first, end)
@@ -220,16 +256,17 @@ static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64
     const kernels *g = p->g;
     const real *B_block = p->B_pack + k0 * p->n_panels * g->tile_cols;
     for (int64_t panel = first; panel < end; panel++) {
+        const kernels *tile = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols, cols = min_i64(g->tile_cols, p->N - j0);
         const real *B_panel = B_block + panel * kc * g->tile_cols;
         for (int64_t r0 = i0; r0 < i1; r0 += g->tile_rows) {
             real *C = p->C + r0 * p->N + j0;
             if (r0 < packed_from)
-                g->tile_in_place(C, p->N, cols, p->A.data + r0 * p->A.row + k0 * p->A.col,
-                                 p->A.row, p->A.col, B_panel, kc, k0 > 0);
+                tile->tile_in_place(C, p->N, cols, p->A.data + r0 * p->A.row + k0 * p->A.col,
+                                    p->A.row, p->A.col, B_panel, kc, k0 > 0);
             else
-                g->tile_packed(C, p->N, min_i64(g->tile_rows, i1 - r0), cols,
-                               A_pack + (r0 - packed_from) * kc, B_panel, kc, k0 > 0);
+                tile->tile_packed(C, p->N, min_i64(g->tile_rows, i1 - r0), cols,
+                                  A_pack + (r0 - packed_from) * kc, B_panel, kc, k0 > 0);
         }
     }
 }
@@ -361,9 +398,11 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
         return;
     }
     const int threads = fcn_threads_for(M * N * K, FCN_PARALLEL_MIN_WORK);
-    product p = {.g = g, .C = C, .A = A, .B = B, .M = M, .N = N, .K = K,
+    product p = {.g = g, .last = g, .C = C, .A = A, .B = B, .M = M, .N = N, .K = K,
                  .kc = block_depth(g, K), .n_panels = (N + g->tile_cols - 1) / g->tile_cols,
                  .epilogue = epilogue};
+    const int64_t last_cols = N - (p.n_panels - 1) * g->tile_cols;
+    if (g->half && last_cols <= g->half->tile_cols) p.last = g->half;
     p.pack_all_of_A = p.n_panels > 1 && in_place_thrashes(A);
     p.B_pack = pack;
     p.A_pack = pack + K * p.n_panels * g->tile_cols;
