@@ -97,13 +97,15 @@ struct kernels {
                           int64_t a_col, const real *B_panel, int64_t kc, int accumulate);
     void (*matmul_unpacked)(real *C, const real *A, int64_t a_row, int64_t a_col,
                             const real *B, int64_t i0, int64_t i1, int64_t N, int64_t K);
+    void (*matrix_vector)(real *c, const real *A, int64_t a_row, const real *b, int64_t b_row,
+                          int64_t i0, int64_t i1, int64_t K);
     const kernels *half; /* the same rows, half the columns; NULL for a one-vector tile */
 };
 
 #define KERNELS(isa, vec_bytes, tile_rows, tile_vecs, half)                                    \
     {tile_rows, (int64_t)((tile_vecs) * (vec_bytes) / sizeof(real)), FCN(pack_A_##isa),       \
      FCN(pack_B_##isa), FCN(tile_packed_##isa), FCN(tile_in_place_##isa),                     \
-     FCN(matmul_unpacked_##isa), half}
+     FCN(matmul_unpacked_##isa), FCN(matrix_vector_##isa), half}
 
 #if FCN_PORTABLE_C
 static const kernels baseline_half = KERNELS(baseline_half, sizeof(real), 4, 1, NULL);
@@ -327,34 +329,12 @@ static void rows_task(void *context, int64_t task)
     rows_of_C(p, first * p->g->tile_rows, min_i64(end * p->g->tile_rows, p->M));
 }
 
-/* c = A @ b for one column b (N == 1) and A's rows contiguous, rows
- * [i0, i1): a chain per row in the order of k, eight rows in flight. */
-static void matrix_vector(real *c, FCN(fcn_matrix) A, FCN(fcn_matrix) b, int64_t i0, int64_t i1,
-                          int64_t K)
-{
-    enum { ROWS = 8 };
-    int64_t i = i0;
-    for (; i + ROWS <= i1; i += ROWS) {
-        real acc[ROWS] = {0};
-        for (int64_t k = 0; k < K; k++) {
-            const real b_k = b.data[k * b.row];
-            for (int r = 0; r < ROWS; r++) acc[r] += A.data[(i + r) * A.row + k] * b_k;
-        }
-        for (int r = 0; r < ROWS; r++) c[i + r] = acc[r];
-    }
-    for (; i < i1; i++) {
-        real acc = 0;
-        for (int64_t k = 0; k < K; k++) acc += A.data[i * A.row + k] * b.data[k * b.row];
-        c[i] = acc;
-    }
-}
-
 /* fcn_task: a share of the rows of c = A @ b (N == 1), then their epilogue. */
 static void matrix_vector_task(void *context, int64_t task)
 {
     const product *p = context;
     const int64_t i0 = task * p->M / p->n_tasks, i1 = (task + 1) * p->M / p->n_tasks;
-    matrix_vector(p->C, p->A, p->B, i0, i1, p->K);
+    p->g->matrix_vector(p->C, p->A.data, p->A.row, p->B.data, p->B.row, i0, i1, p->K);
     p->epilogue->done(p->C, i0, i1, 0, 1, 1, p->epilogue->context);
 }
 

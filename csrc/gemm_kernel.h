@@ -35,41 +35,67 @@ typedef real KERNEL(vec) __attribute__((vector_size(VEC_BYTES), aligned(sizeof(r
 #define LANES ((int64_t)(VEC_BYTES / sizeof(real)))
 #define TILE_COLS (TILE_VECS * LANES)
 
+#if !FCN_PORTABLE_C && defined(__GNUC__) && !defined(__clang__)
+#define FCN_TRANSPOSE 1
+/* v[i][j] becomes v[j][i]: the off-diagonal halves of every block swapped at
+ * each of log2(LANES) levels, one shuffle of two vectors each (GCC's
+ * __builtin_shuffle): an order of magnitude fewer instructions than moving
+ * one real at a time. */
+ISA_TARGET static inline ALWAYS_INLINE void KERNEL(transpose)(KERNEL(vec) v[LANES])
+{
+#if FCN_DOUBLE
+    typedef int64_t lane_index; /* integers of real's width, as shuffles take */
+#else
+    typedef int32_t lane_index;
+#endif
+    typedef lane_index mask __attribute__((vector_size(VEC_BYTES)));
+    TILE_UNROLL
+    for (int w = LANES / 2; w >= 1; w /= 2) {
+        /* lane j of each half-swap: from the first vector (< LANES) or the second */
+        lane_index low_lanes[LANES], high_lanes[LANES];
+        for (int j = 0; j < LANES; j++) {
+            low_lanes[j] = j & w ? LANES + j - w : j;
+            high_lanes[j] = j & w ? LANES + j : j + w;
+        }
+        mask low, high;
+        memcpy(&low, low_lanes, sizeof low);
+        memcpy(&high, high_lanes, sizeof high);
+        TILE_UNROLL
+        for (int i = 0; i < LANES; i++)
+            if (!(i & w)) {
+                const KERNEL(vec) first = v[i], second = v[i + w];
+                v[i] = __builtin_shuffle(first, second, low);
+                v[i + w] = __builtin_shuffle(first, second, high);
+            }
+    }
+}
+
+/* v[i] = the LANES reals at in + i * in_row for i < n, zeros past n. */
+ISA_TARGET static inline ALWAYS_INLINE void KERNEL(load_rows)(KERNEL(vec) v[LANES],
+                                                            const real *in, int64_t in_row,
+                                                            int64_t n)
+{
+    TILE_UNROLL
+    for (int i = 0; i < LANES; i++)
+        v[i] = i < n ? *(const KERNEL(vec) *)(in + i * in_row) : (KERNEL(vec)){0};
+}
+#endif
+
 /* out[k * out_row + i] = in[i * in_row + k] for i < n and 0 for n <= i <
  * width (width <= LANES, a constant where it is inlined), k < kc: n runs of
- * kc reals written across, as packing a transpose needs. A square of LANES x
- * LANES is turned over in registers, by swapping the off-diagonal halves of
- * every block at each of log2(LANES) levels (one shuffle of two vectors each,
- * GCC's __builtin_shuffle): an order of magnitude fewer instructions than
- * moving one real at a time, which cost a Xeon 11% of a (512, 1024, 1024)
- * product. Elsewhere, one at a time. */
+ * kc reals written across, as packing a transpose needs; squares of LANES x
+ * LANES turned over in registers (moving one real at a time cost a Xeon 11%
+ * of a (512, 1024, 1024) product). */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(transpose_into)(real *restrict out, int64_t out_row, const real *restrict in,
                        int64_t in_row, int64_t n, int width, int64_t kc)
 {
     int64_t k = 0;
-#if !FCN_PORTABLE_C && defined(__GNUC__) && !defined(__clang__)
-    typedef __typeof__((KERNEL(vec)){0} < 0) mask; /* integers of real's width */
+#ifdef FCN_TRANSPOSE
     for (; k + LANES <= kc; k += LANES) {
         KERNEL(vec) v[LANES];
-        TILE_UNROLL
-        for (int i = 0; i < LANES; i++)
-            v[i] = i < n ? *(const KERNEL(vec) *)(in + i * in_row + k) : (KERNEL(vec)){0};
-        TILE_UNROLL
-        for (int w = LANES / 2; w >= 1; w /= 2) {
-            mask low, high; /* lane j of each half-swap: from the first vector or the second */
-            for (int j = 0; j < LANES; j++) {
-                low[j] = j & w ? LANES + j - w : j;
-                high[j] = j & w ? LANES + j : j + w;
-            }
-            TILE_UNROLL
-            for (int i = 0; i < LANES; i++)
-                if (!(i & w)) {
-                    const KERNEL(vec) first = v[i], second = v[i + w];
-                    v[i] = __builtin_shuffle(first, second, low);
-                    v[i + w] = __builtin_shuffle(first, second, high);
-                }
-        }
+        KERNEL(load_rows)(v, in + k, in_row, n);
+        KERNEL(transpose)(v);
         TILE_UNROLL
         for (int i = 0; i < LANES; i++) memcpy(out + (k + i) * out_row, &v[i], width * sizeof(real));
     }
@@ -229,5 +255,57 @@ ISA_TARGET static void KERNEL(matmul_unpacked)(real *restrict C, const real *res
     }
 }
 
+/* c[i] = sum over k of A[i * a_row + k] b[k * b_row], rows [i0, i1): one
+ * chain of fused multiply-adds per row in the order of k, as the tiles'.
+ * LANES rows at a time share a vector, their squares of A turned over so
+ * that each step adds one k to every lane (a product with one column is
+ * bound by reading A: one row at a time ran at 7 GFLOP/s on a Xeon core,
+ * this at 17). The last rows take the same path in fewer lanes: a loop of
+ * scalars would be vectorised by GCC into products added one by one,
+ * rounded twice where the vectors' multiply-adds round once. */
+#ifdef FCN_TRANSPOSE
+/* c[0 .. n-1] of matrix_vector, n <= LANES rows of A from `rows` on (n a
+ * constant where it is inlined for whole groups). */
+ISA_TARGET static inline ALWAYS_INLINE void
+KERNEL(rows_times_vector)(real *restrict c, const real *restrict rows, int64_t a_row,
+                          const real *restrict b, int64_t b_row, int64_t n, int64_t K)
+{
+    KERNEL(vec) sum = {0};
+    int64_t k = 0;
+    for (; k + LANES <= K; k += LANES) {
+        KERNEL(vec) column[LANES]; /* column[t]: A(i .. i+LANES-1, k + t) */
+        KERNEL(load_rows)(column, rows + k, a_row, n);
+        KERNEL(transpose)(column);
+        TILE_UNROLL
+        for (int t = 0; t < LANES; t++) sum += column[t] * b[(k + t) * b_row];
+    }
+    for (; k < K; k++) {
+        KERNEL(vec) column = {0};
+        for (int r = 0; r < n; r++) column[r] = rows[r * a_row + k];
+        sum += column * b[k * b_row];
+    }
+    memcpy(c, &sum, n * sizeof(real));
+}
+#endif
+
+ISA_TARGET static void KERNEL(matrix_vector)(real *restrict c, const real *restrict A,
+                                             int64_t a_row, const real *restrict b,
+                                             int64_t b_row, int64_t i0, int64_t i1, int64_t K)
+{
+#ifdef FCN_TRANSPOSE
+    int64_t i = i0;
+    for (; i + LANES <= i1; i += LANES)
+        KERNEL(rows_times_vector)(c + i, A + i * a_row, a_row, b, b_row, LANES, K);
+    if (i < i1) KERNEL(rows_times_vector)(c + i, A + i * a_row, a_row, b, b_row, i1 - i, K);
+#else
+    for (int64_t i = i0; i < i1; i++) {
+        real sum = 0;
+        for (int64_t k = 0; k < K; k++) sum += A[i * a_row + k] * b[k * b_row];
+        c[i] = sum;
+    }
+#endif
+}
+
 #undef LANES
 #undef TILE_COLS
+#undef FCN_TRANSPOSE
