@@ -255,14 +255,6 @@ ISA_TARGET static void KERNEL(matmul_unpacked)(real *restrict C, const real *res
     }
 }
 
-/* c[i] = sum over k of A[i * a_row + k] b[k * b_row], rows [i0, i1): one
- * chain of fused multiply-adds per row in the order of k, as the tiles'.
- * LANES rows at a time share a vector, their squares of A turned over so
- * that each step adds one k to every lane (a product with one column is
- * bound by reading A: one row at a time ran at 7 GFLOP/s on a Xeon core,
- * this at 17). The last rows take the same path in fewer lanes: a loop of
- * scalars would be vectorised by GCC into products added one by one,
- * rounded twice where the vectors' multiply-adds round once. */
 #ifdef FCN_TRANSPOSE
 /* c[0 .. n-1] of matrix_vector, n <= LANES rows of A from `rows` on (n a
  * constant where it is inlined for whole groups). */
@@ -288,6 +280,14 @@ KERNEL(rows_times_vector)(real *restrict c, const real *restrict rows, int64_t a
 }
 #endif
 
+/* c[i] = sum over k of A[i * a_row + k] b[k * b_row], rows [i0, i1): one
+ * chain of fused multiply-adds per row in the order of k, as the tiles'.
+ * LANES rows at a time share a vector, their squares of A turned over so
+ * that each step adds one k to every lane (a product with one column is
+ * bound by reading A: one row at a time ran at 7 GFLOP/s on a Xeon core,
+ * this at 17). The last rows take the same path in fewer lanes: GCC
+ * vectorises a loop of scalars into products added one by one, rounded
+ * twice where the vectors' multiply-adds round once. */
 ISA_TARGET static void KERNEL(matrix_vector)(real *restrict c, const real *restrict A,
                                              int64_t a_row, const real *restrict b,
                                              int64_t b_row, int64_t i0, int64_t i1, int64_t K)
