@@ -96,7 +96,8 @@ struct kernels {
     void (*tile_in_place)(real *C, int64_t ldc, int64_t cols, const real *A, int64_t a_row,
                           int64_t a_col, const real *B_panel, int64_t kc, int accumulate);
     void (*matmul_unpacked)(real *C, const real *A, int64_t a_row, int64_t a_col,
-                            const real *B, int64_t i0, int64_t i1, int64_t N, int64_t K);
+                            const real *B, int64_t b_row, int64_t i0, int64_t i1, int64_t N,
+                            int64_t K);
     void (*matrix_vector)(real *c, const real *A, int64_t a_row, const real *b, int64_t b_row,
                           int64_t i0, int64_t i1, int64_t K);
     const kernels *half; /* the same rows, half the columns; NULL for a one-vector tile */
@@ -329,7 +330,20 @@ static void rows_task(void *context, int64_t task)
     rows_of_C(p, first * p->g->tile_rows, min_i64(end * p->g->tile_rows, p->M));
 }
 
-/* fcn_task: a share of the rows of c = A @ b (N == 1), then their epilogue. */
+/* fcn_task: a share of c = A @ b (N == 1) for A's columns contiguous, as
+ * cᵀ = bᵀ Aᵀ with Aᵀ row-major: c[i0:i1] += b_k Aᵀ[k][i0:i1], then its
+ * epilogue. */
+static void vector_matrix_task(void *context, int64_t task)
+{
+    const product *p = context;
+    const int64_t i0 = task * p->M / p->n_tasks, i1 = (task + 1) * p->M / p->n_tasks;
+    p->g->matmul_unpacked(p->C + i0, p->B.data, 0, p->B.row, p->A.data + i0, p->A.col, 0, 1,
+                          i1 - i0, p->K);
+    p->epilogue->done(p->C, i0, i1, 0, 1, 1, p->epilogue->context);
+}
+
+/* fcn_task: a share of the rows of c = A @ b (N == 1) for A's rows
+ * contiguous, then their epilogue. */
 static void matrix_vector_task(void *context, int64_t task)
 {
     const product *p = context;
@@ -360,21 +374,17 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
 {
     const kernels *g = kernels_for(N);
     if (M <= UNPACKED_MAX_ROWS && B.col == 1 && B.row == N) { /* a few rows */
-        g->matmul_unpacked(C, A.data, A.row, A.col, B.data, 0, M, N, K);
+        g->matmul_unpacked(C, A.data, A.row, A.col, B.data, B.row, 0, M, N, K);
         epilogue->done(C, 0, M, 0, N, N, epilogue->context);
         return;
     }
-    if (N == 1 && A.row == 1) { /* C^T = B^T @ A^T, where A^T is row-major: c += b_k A^T[k] */
-        g->matmul_unpacked(C, B.data, 0, B.row, A.data, 0, 1, M, K);
-        epilogue->done(C, 0, M, 0, N, N, epilogue->context);
-        return;
-    }
-    if (N == 1 && A.col == 1) { /* one column: a dot product per row */
+    if (N == 1 && (A.row == 1 || A.col == 1)) { /* one column */
         /* bound by reading A rather than by arithmetic: worth the team sooner */
         const int threads = fcn_threads_for(16 * M * K, FCN_PARALLEL_MIN_WORK);
         product p = {.g = g, .C = C, .A = A, .B = B, .M = M, .N = 1, .K = K,
                      .n_tasks = threads > 1 ? 4 * threads : 1, .epilogue = epilogue};
-        fcn_parallel_for(matrix_vector_task, &p, p.n_tasks, threads);
+        fcn_parallel_for(A.row == 1 ? vector_matrix_task : matrix_vector_task, &p, p.n_tasks,
+                         threads);
         return;
     }
     const int threads = fcn_threads_for(M * N * K, FCN_PARALLEL_MIN_WORK);

@@ -235,21 +235,21 @@ ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
         KERNEL(corner)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, kc, accumulate);
 }
 
-/* C[i0:i1, :] = A(i0:i1, :) @ B for a few rows of a row-major B (b_col == 1),
- * read where it lies: for one or two rows, packing B would cost more than
- * the product. Sums run in the same order, with the same fused multiply-adds,
- * as the tiles'. */
+/* C[i0:i1, :] = A(i0:i1, :) @ B for a few rows of a row-major B (b_col == 1,
+ * rows b_row apart), read where it lies: for one or two rows, packing B
+ * would cost more than the product. Sums run in the same order, with the
+ * same fused multiply-adds, as the tiles'. */
 ISA_TARGET static void KERNEL(matmul_unpacked)(real *restrict C, const real *restrict A,
                                                int64_t a_row, int64_t a_col,
-                                               const real *restrict B, int64_t i0, int64_t i1,
-                                               int64_t N, int64_t K)
+                                               const real *restrict B, int64_t b_row,
+                                               int64_t i0, int64_t i1, int64_t N, int64_t K)
 {
     for (int64_t i = i0; i < i1; i++) {
         real *restrict c = C + i * N;
         for (int64_t j = 0; j < N; j++) c[j] = 0;
         for (int64_t k = 0; k < K; k++) {
             const real a = A[i * a_row + k * a_col];
-            const real *restrict b = B + k * N;
+            const real *restrict b = B + k * b_row;
             for (int64_t j = 0; j < N; j++) c[j] += a * b[j];
         }
     }
