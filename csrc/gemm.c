@@ -163,8 +163,15 @@ static const kernels *kernels_for(int64_t N)
     return &baseline;
 }
 
-/* Up to this many rows of C, a row-major B is read where it lies. */
+/* Up to this many rows of C, or this deep a product (K) with rows of C this
+ * long, a B with contiguous rows is read where it lies: packing it would cost
+ * more than the product, and the tiles' stores to 12 rows at once (4 KiB
+ * apart for N = 1024) are slower than writing C row by row. Measured on a
+ * Xeon core: (512, 1, 1024) 6.2 -> 13.8 GFLOP/s, (512, 4, 1024) 24 -> 28;
+ * (200, 2, 100) 20 -> 15 GFLOP/s, hence the width. */
 #define UNPACKED_MAX_ROWS 3
+#define UNPACKED_MAX_DEPTH 4
+#define UNPACKED_MIN_WIDTH 256
 
 static inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t round_up(int64_t n, int64_t step) { return (n + step - 1) / step * step; }
@@ -330,6 +337,17 @@ static void rows_task(void *context, int64_t task)
     rows_of_C(p, first * p->g->tile_rows, min_i64(end * p->g->tile_rows, p->M));
 }
 
+/* fcn_task: a share of the rows of C, B read where it lies, then their
+ * epilogue. */
+static void unpacked_task(void *context, int64_t task)
+{
+    const product *p = context;
+    const int64_t i0 = task * p->M / p->n_tasks, i1 = (task + 1) * p->M / p->n_tasks;
+    p->g->matmul_unpacked(p->C, p->A.data, p->A.row, p->A.col, p->B.data, p->B.row, i0, i1,
+                          p->N, p->K);
+    p->epilogue->done(p->C, i0, i1, 0, p->N, p->N, p->epilogue->context);
+}
+
 /* fcn_task: a share of c = A @ b (N == 1) for A's columns contiguous, as
  * cᵀ = bᵀ Aᵀ with Aᵀ row-major: c[i0:i1] += b_k Aᵀ[k][i0:i1], then its
  * epilogue. */
@@ -373,9 +391,14 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
                    int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue)
 {
     const kernels *g = kernels_for(N);
-    if (M <= UNPACKED_MAX_ROWS && B.col == 1 && B.row == N) { /* a few rows */
-        g->matmul_unpacked(C, A.data, A.row, A.col, B.data, B.row, 0, M, N, K);
-        epilogue->done(C, 0, M, 0, N, N, epilogue->context);
+    if ((M <= UNPACKED_MAX_ROWS || (K <= UNPACKED_MAX_DEPTH && N >= UNPACKED_MIN_WIDTH)) &&
+        B.col == 1) {
+        /* as bound by writing C as the one-column products by reading A */
+        const int threads = fcn_threads_for(16 * M * N * K, FCN_PARALLEL_MIN_WORK);
+        product p = {.g = g, .C = C, .A = A, .B = B, .M = M, .N = N, .K = K,
+                     .n_tasks = threads > 1 ? min_i64(4 * threads, M) : 1,
+                     .epilogue = epilogue};
+        fcn_parallel_for(unpacked_task, &p, p.n_tasks, threads);
         return;
     }
     if (N == 1 && (A.row == 1 || A.col == 1)) { /* one column */
