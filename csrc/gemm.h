@@ -1,7 +1,7 @@
 /* The matrix product of the dense layers (internal to the core), blocked for
  * the caches as the best GEMM libraries do:
  *
- *   for each K block (kc rows of B, sized so that one B panel stays in L1):
+ *   for each K block (kc rows of B, as deep as an eighth of L2 holds a B panel):
  *     B's block is packed into panels of TILE_COLS columns (all of B is
  *     packed before any row is computed, once per product)
  *   for each block of rows of C (mc rows, sized so that their A panels stay
