@@ -73,8 +73,10 @@ static double row_loss(const real *a, const real *y, int64_t cols, int loss, dou
             total -= xlogy(y[k], p) + xlogy(1 - y[k], 1 - p);
             break;
         }
-        case FCN_LOG_LOSS:
-            total -= xlogy(y[k], clip_probability(a[k]));
+        case FCN_LOG_LOSS: /* clipped only where it counts: the softmax's many
+                            * tiny probabilities made the clip's branches
+                            * mispredicted (a tenth of a digits epoch, Xeon) */
+            if (y[k] != 0) total -= xlogy(y[k], clip_probability(a[k]));
             break;
         case FCN_POISSON: /* y log(y / a) - y + a */
             total += xlogy(y[k], (double)y[k] / (double)a[k]) - y[k] + a[k];
