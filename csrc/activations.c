@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "precision.h"
+#include "subnormals.h"
 #include "vmath.h"
 
 /* Sign-split logistic: exp never overflows and no 1 - tiny cancellation.
@@ -37,6 +38,7 @@ static inline void softmax(real *A, int64_t rows, int64_t cols)
 FCN_VECTOR_CLONES
 void FCN(fcn_activation_forward)(real *A, int64_t rows, int64_t cols, int activation)
 {
+    FCN_FLUSH_SUBNORMALS();
     int64_t count = rows * cols;
     switch (activation) {
     case FCN_LOGISTIC:
@@ -65,6 +67,7 @@ FCN_VECTOR_CLONES
 void FCN(fcn_activation_backward)(real *delta, const real *A, int64_t rows, int64_t cols,
                                   int activation)
 {
+    FCN_FLUSH_SUBNORMALS();
     int64_t count = rows * cols;
     switch (activation) {
     case FCN_LOGISTIC: /* f' = A (1 - A) */

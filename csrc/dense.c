@@ -7,6 +7,7 @@
 
 #include "gemm.h"
 #include "kernels.h"
+#include "subnormals.h"
 
 /* What to do with a finished block of C, while it is in cache. */
 enum finish_kind { ADD_BIAS_AND_ACTIVATE, ADD_L2_AND_SCALE, MULTIPLY_BY_DERIVATIVE };
@@ -101,6 +102,7 @@ void FCN(fcn_dense_forward)(real *A_out, real *pack, const real *A_in, const rea
                             const real *b, int64_t rows, int64_t fan_in, int64_t fan_out,
                             int activation)
 {
+    FCN_FLUSH_SUBNORMALS();
     /* Z = A_in @ W + b, A_out = f(Z) */
     finish f = {.kind = ADD_BIAS_AND_ACTIVATE, .bias = b, .activation = activation};
     f.epilogue = (FCN(fcn_epilogue)){finish_block, &f, activation == FCN_SOFTMAX};
@@ -124,6 +126,7 @@ void FCN(fcn_dense_backward)(real *dW, real *db, real *delta_in, real *pack, con
                              const real *A_in, const real *W, int64_t rows, int64_t fan_in,
                              int64_t fan_out, double alpha, double weight_sum, int in_activation)
 {
+    FCN_FLUSH_SUBNORMALS();
     /* dW = (A_in.T @ delta + alpha * W) / weight_sum: rows of dW are A_in's columns */
     finish scale = {.kind = ADD_L2_AND_SCALE, .W = W, .alpha = alpha, .weight_sum = weight_sum};
     scale.epilogue = (FCN(fcn_epilogue)){finish_block, &scale, 0};

@@ -5,6 +5,7 @@
 
 #include "dropout.h"
 #include "kernels.h"
+#include "subnormals.h"
 
 /* Drop where the top 53 bits of the element's hash fall below rate * 2^53. */
 static inline uint64_t drop_threshold(double rate)
@@ -44,6 +45,7 @@ static void multiply_by_mask(real *out, const real *in, uint64_t key, int64_t la
 void FCN(fcn_dropout_mask)(real *M, uint64_t key, int64_t layer, int64_t rows, int64_t cols,
                            double rate)
 {
+    FCN_FLUSH_SUBNORMALS();
     multiply_by_mask(M, NULL, key, layer, rows, cols, rate);
 }
 

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "precision.h"
+#include "subnormals.h"
 
 /* Probabilities are clipped to [eps, 1 - eps] before any log, as sklearn does. */
 static inline real clip_probability(real p)
@@ -94,6 +95,7 @@ static double row_loss(const real *a, const real *y, int64_t cols, int loss, dou
 double FCN(fcn_loss)(const real *A, const real *Y, const real *sample_weight, int64_t rows,
                      int64_t cols, int loss, double loss_parameter)
 {
+    FCN_FLUSH_SUBNORMALS();
     double total = 0.0, weight_sum = 0.0;
     for (int64_t i = 0; i < rows; i++) {
         double w = sample_weight ? (double)sample_weight[i] : 1.0;
@@ -112,6 +114,7 @@ void FCN(fcn_output_delta)(real *delta, const real *A, const real *Y, const real
                            int64_t rows, int64_t cols, int loss, double loss_parameter,
                            double scale)
 {
+    FCN_FLUSH_SUBNORMALS();
     if (is_robust(loss)) {
         const real parameter = (real)loss_parameter;
         scale /= (double)cols; /* their loss averages over outputs */

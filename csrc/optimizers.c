@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "kernels.h"
+#include "subnormals.h"
 #include "threads.h"
 
 /* Elementwise updates are worth threads only on large blocks, in chunks of
@@ -67,6 +68,7 @@ static int64_t n_chunks(int64_t n_params) { return (n_params + PARAMS_PER_TASK -
 void FCN(fcn_sgd_update)(real *params, real *velocity, const real *grads, int64_t n_params,
                          double learning_rate, double momentum, int nesterov)
 {
+    FCN_FLUSH_SUBNORMALS();
     update u = {.params = params, .velocity = velocity, .grads = grads, .n_params = n_params,
                 .rate = (real)learning_rate, .mu = (real)momentum, .nesterov = nesterov};
     fcn_parallel_for(sgd_task, &u, n_chunks(n_params),
@@ -77,6 +79,7 @@ void FCN(fcn_sgd_update)(real *params, real *velocity, const real *grads, int64_
 void FCN(fcn_adam_update)(real *params, real *m, real *v, const real *grads, int64_t n_params,
                           double step_rate, double beta_1, double beta_2, double epsilon)
 {
+    FCN_FLUSH_SUBNORMALS();
     update u = {.params = params, .m = m, .v = v, .grads = grads, .n_params = n_params,
                 .step_rate = step_rate, .b1 = (real)beta_1, .b2 = (real)beta_2,
                 .one_minus_b1 = (real)(1.0 - beta_1), .one_minus_b2 = (real)(1.0 - beta_2),

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "fcnet.h"
+#include "subnormals.h"
 #include "threads.h"
 
 #ifdef _OPENMP
@@ -108,6 +109,7 @@ static void take_tasks(uint32_t generation, int from_back)
 static void *worker(void *arg)
 {
     const int index = (int)(intptr_t)arg;
+    fcn_flush_subnormals(); /* for good: a worker runs only the core */
     uint32_t seen = atomic_load(&team.generation);
     for (;;) {
         for (int spin = 0; atomic_load(&team.generation) == seen; spin++) {

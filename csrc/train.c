@@ -4,6 +4,7 @@
 
 #include "dropout.h"
 #include "kernels.h"
+#include "subnormals.h"
 #include "threads.h"
 #include "workspace.h"
 
@@ -117,6 +118,7 @@ double FCN(fcn_forward_backward)(real *grads, real *workspace, const real *param
                                  const real *sample_weight, double alpha, double delta_scale,
                                  uint64_t dropout_key)
 {
+    FCN_FLUSH_SUBNORMALS();
     const int64_t L = net->n_layers, rows = X->rows, n_outputs = net->units[L];
     const double weight_sum = sum_of_weights(sample_weight, rows);
     forward_layers(workspace, params, net, X, dropout_key);
@@ -185,6 +187,7 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
                          const int64_t *order, int64_t batch_size, double alpha,
                          uint64_t dropout_seed, uint64_t epoch, fcn_interrupt_check interrupted)
 {
+    FCN_FLUSH_SUBNORMALS();
     const int64_t L = net->n_layers, n_samples = X->rows;
     const int64_t n_in = net->units[0], n_out = net->units[L];
     const int64_t n_params = fcn_param_count(net);
@@ -223,6 +226,7 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
 int FCN(fcn_predict)(real *out, real *workspace, const real *params, const fcn_net *net,
                      const fcn_input *X, int64_t chunk_rows, fcn_interrupt_check interrupted)
 {
+    FCN_FLUSH_SUBNORMALS();
     const int64_t L = net->n_layers, rows = X->rows, n_inputs = net->units[0];
     if (chunk_rows > rows) chunk_rows = rows; /* the workspace may be sized for rows only */
     real *pack = workspace + fcn_predict_pack_offset(net, chunk_rows);

@@ -23,6 +23,12 @@ cdef extern from "Python.h":
     # while the exception it sets stays pending
     int PyErr_CheckSignals()
 
+cdef extern from "subnormals.h":
+    int FCN_FLUSHES_SUBNORMALS
+
+# whether the core reads and writes subnormal numbers as zeros (csrc/subnormals.h)
+FLUSHES_SUBNORMALS = bool(FCN_FLUSHES_SUBNORMALS)
+
 ACTIVATIONS = {
     "identity": FCN_IDENTITY,
     "logistic": FCN_LOGISTIC,
