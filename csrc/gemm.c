@@ -371,17 +371,20 @@ static void matrix_vector_task(void *context, int64_t task)
  * (gemm.h): B has a group of panels per thread at least; A is read in place
  * (packing it once per group would cost what it saves) and small enough to
  * stay in each core's L2 while every group reads it: a quarter of L2, or
- * half where A's rows are contiguous (measured on a Xeon with 2 MiB of L2,
- * two threads, against splitting rows: row-major A of 0.8-1 MiB 3-7% faster,
- * of 1.5-2 MiB 3-5% slower; a transposed A of 0.8 MiB 7% slower); the
- * epilogue takes parts of rows; and each group's packed remainder rows fit
- * in pack. */
+ * half where A's rows are contiguous and each thread gets 4 panels or more
+ * (measured on a Xeon with 2 MiB of L2, two threads, against splitting
+ * rows: row-major A of 0.8-1 MiB 3-7% faster with N = 256 or 1024, of
+ * 1.5-2 MiB 3-5% slower; a transposed A of 0.8 MiB 7% slower; with N = 100,
+ * four panels, one half, the threads' shares were uneven: digits' batch
+ * predict 25% slower); the epilogue takes parts of rows; and each group's
+ * packed remainder rows fit in pack. */
 static int split_columns(const product *p, int threads, int whole_rows)
 {
     const int64_t remainders = p->n_tasks * p->g->tile_rows * p->kc;
     const int64_t room = round_up(p->M, FCN_TILE_ROWS_MAX) * min_i64(p->K, FCN_BLOCK_DEPTH_MAX);
     const int64_t A_bytes = p->M * p->K * (int64_t)sizeof(real);
-    const int64_t A_most = p->A.col == 1 ? l2_bytes() / 2 : l2_bytes() / 4;
+    const int wide = p->A.col == 1 && p->n_panels >= 4 * threads;
+    const int64_t A_most = wide ? l2_bytes() / 2 : l2_bytes() / 4;
     return threads > 1 && p->n_tasks >= threads && !p->pack_all_of_A && A_bytes <= A_most &&
            !whole_rows && remainders <= room;
 }
