@@ -97,11 +97,24 @@ KERNEL(transpose_into)(real *restrict out, int64_t out_row, const real *restrict
         KERNEL(load_rows)(v, in + k, in_row, n);
         KERNEL(transpose)(v);
         TILE_UNROLL
-        for (int i = 0; i < LANES; i++) memcpy(out + (k + i) * out_row, &v[i], width * sizeof(real));
+        for (int i = 0; i < LANES; i++)
+            memcpy(out + (k + i) * out_row, &v[i], width * sizeof(real));
     }
 #endif
     for (; k < kc; k++)
         for (int i = 0; i < width; i++) out[k * out_row + i] = i < n ? in[i * in_row + k] : 0;
+}
+
+/* Panel p of pack_B where it runs past N: zeros past N. */
+ISA_TARGET static void KERNEL(pack_B_past_N)(real *restrict pack, const real *restrict B,
+                                             int64_t b_row, int64_t b_col, int64_t k0,
+                                             int64_t kc, int64_t N, int64_t p)
+{
+    const int64_t j0 = p * TILE_COLS;
+    for (int64_t k = 0; k < kc; k++)
+        for (int64_t c = 0; c < TILE_COLS; c++)
+            pack[(p * kc + k) * TILE_COLS + c] =
+                j0 + c < N ? B[(k0 + k) * b_row + (j0 + c) * b_col] : 0;
 }
 
 /* Panels [first, end) of block rows k0 .. k0+kc-1 of B(k, n) = B[k*b_row + n*b_col].
@@ -131,13 +144,8 @@ ISA_TARGET static void KERNEL(pack_B)(real *restrict pack, const real *restrict 
                 for (int64_t k = 0; k < kc; k++) pack[(p * kc + k) * TILE_COLS + c] = column[k * b_row];
             }
     }
-    for (int64_t p = full_end > first ? full_end : first; p < end; p++) { /* zero past N */
-        const int64_t j0 = p * TILE_COLS;
-        for (int64_t k = 0; k < kc; k++)
-            for (int64_t c = 0; c < TILE_COLS; c++)
-                pack[(p * kc + k) * TILE_COLS + c] =
-                    j0 + c < N ? B[(k0 + k) * b_row + (j0 + c) * b_col] : 0;
-    }
+    for (int64_t p = full_end > first ? full_end : first; p < end; p++)
+        KERNEL(pack_B_past_N)(pack, B, b_row, b_col, k0, kc, N, p);
 }
 
 /* The A panels of rows i0 .. i1-1, block columns k0 .. k0+kc-1 of
