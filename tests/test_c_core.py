@@ -42,16 +42,7 @@ def code_of_the_core(source, double):
     return "\n".join(lines)
 
 
-def portable_sources():
-    """Every source of the core; gemm.c (with gemm_kernel.h) honours the
-    switch in the GEMM rewrite, until which it is expected to fail."""
-    for path in sorted(CSRC.glob("*.c")):
-        pending = path.name == "gemm.c" and "FCN_PORTABLE_C" not in (CSRC / "gemm.c").read_text()
-        marks = [pytest.mark.xfail(strict=True, reason="the GEMM rewrite adds FCN_PORTABLE_C")]
-        yield pytest.param(path.name, marks=marks if pending else [])
-
-
-@pytest.mark.parametrize("source", portable_sources())
+@pytest.mark.parametrize("source", sorted(path.name for path in CSRC.glob("*.c")))
 def test_portable_build_uses_no_compiler_extension(source):
     for double in (0, 1):
         assert EXTENSIONS.findall(code_of_the_core(source, double)) == []

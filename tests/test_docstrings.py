@@ -49,7 +49,7 @@ def doctests():
                 yield pytest.param(test, id=test.name)
 
 
-@pytest.mark.parametrize("test", doctests())
+@pytest.mark.parametrize("test", list(doctests()))
 def test_examples_run(test):
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
