@@ -16,6 +16,12 @@
  * another thread wrote (a transfer between the cores' caches, measured at
  * 10-25% of a two-thread product on a Xeon).
  *
+ * Products bound by memory rather than arithmetic read their operands where
+ * they lie, on the team: one column of C (N = 1: LANES rows of A per vector,
+ * turned over in registers), a few rows of C, or a depth K <= 4 into long
+ * rows of C, written row by row. A last panel that N fills no more than half
+ * takes a tile of half the width (N = 100: 112 columns computed, not 128).
+ *
  * A and B are read through strides, A(i, k) = A[i * a_row + k * a_col], so the
  * same code computes A·B, Aᵀ·B and A·Bᵀ; packing makes every micro-kernel read
  * contiguous. Each C[i][j] is one chain of fused multiply-adds in the order
