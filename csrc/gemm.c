@@ -334,12 +334,21 @@ static void rows_task(void *context, int64_t task)
     rows_of_C(p, first * p->g->tile_rows, min_i64(end * p->g->tile_rows, p->M));
 }
 
+/* Task `task`'s share [*i0, *i1) of C's M rows, for the paths that read
+ * their operands in place. */
+static void share_of_rows(const product *p, int64_t task, int64_t *i0, int64_t *i1)
+{
+    *i0 = task * p->M / p->n_tasks;
+    *i1 = (task + 1) * p->M / p->n_tasks;
+}
+
 /* fcn_task: a share of the rows of C, B read where it lies, then their
  * epilogue. */
 static void unpacked_task(void *context, int64_t task)
 {
     const product *p = context;
-    const int64_t i0 = task * p->M / p->n_tasks, i1 = (task + 1) * p->M / p->n_tasks;
+    int64_t i0, i1;
+    share_of_rows(p, task, &i0, &i1);
     p->g->matmul_unpacked(p->C, p->A.data, p->A.row, p->A.col, p->B.data, p->B.row, i0, i1,
                           p->N, p->K);
     p->epilogue->done(p->C, i0, i1, 0, p->N, p->N, p->epilogue->context);
@@ -351,7 +360,8 @@ static void unpacked_task(void *context, int64_t task)
 static void vector_matrix_task(void *context, int64_t task)
 {
     const product *p = context;
-    const int64_t i0 = task * p->M / p->n_tasks, i1 = (task + 1) * p->M / p->n_tasks;
+    int64_t i0, i1;
+    share_of_rows(p, task, &i0, &i1);
     p->g->matmul_unpacked(p->C + i0, p->B.data, 0, p->B.row, p->A.data + i0, p->A.col, 0, 1,
                           i1 - i0, p->K);
     p->epilogue->done(p->C, i0, i1, 0, 1, 1, p->epilogue->context);
@@ -362,7 +372,8 @@ static void vector_matrix_task(void *context, int64_t task)
 static void matrix_vector_task(void *context, int64_t task)
 {
     const product *p = context;
-    const int64_t i0 = task * p->M / p->n_tasks, i1 = (task + 1) * p->M / p->n_tasks;
+    int64_t i0, i1;
+    share_of_rows(p, task, &i0, &i1);
     p->g->matrix_vector(p->C, p->A.data, p->A.row, p->B.data, p->B.row, i0, i1, p->K);
     p->epilogue->done(p->C, i0, i1, 0, 1, 1, p->epilogue->context);
 }

@@ -243,9 +243,10 @@ ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
         KERNEL(corner)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, kc, accumulate);
 }
 
-/* C[i0:i1, :] = A(i0:i1, :) @ B for a few rows of a row-major B (b_col == 1,
- * rows b_row apart), read where it lies: for one or two rows, packing B
- * would cost more than the product. Sums run in the same order, with the
+/* C[i0:i1, :] = A(i0:i1, :) @ B for a B with contiguous rows (b_col == 1,
+ * rows b_row apart), read where it lies, C written row by row: for a few
+ * rows of C, a shallow product or one column of Aᵀb (gemm.c), where packing
+ * B would cost more than the product. Sums run in the same order, with the
  * same fused multiply-adds, as the tiles'. */
 ISA_TARGET static void KERNEL(matmul_unpacked)(real *restrict C, const real *restrict A,
                                                int64_t a_row, int64_t a_col,
