@@ -33,7 +33,8 @@ def test_core_follows_threadpool_limits():
     FCNetRegressor(loss="quantile", quantile=0.8, dropout=0.2),
 ], ids=["default", "dropout", "huber", "quantile-dropout"])
 def test_fit_is_bitwise_identical_for_any_thread_count(model):
-    # layers large enough (batch x fan_in x fan_out) for the OpenMP loops to split
+    # layers large enough (batch x fan_in x fan_out) for the team to split the
+    # products, and weights enough (68k) for it to split the L2 penalty's sum
     X, y = make_classification(n_samples=600, n_features=64, n_informative=20, n_classes=3,
                                random_state=0)
     if isinstance(model, FCNetRegressor):
@@ -41,7 +42,7 @@ def test_fit_is_bitwise_identical_for_any_thread_count(model):
     fits = []
     for n_threads in [1, 2, 3]:
         with threadpool_limits(limits=n_threads):
-            fit = clone(model).set_params(hidden_layer_sizes=(200, 130), max_iter=3,
+            fit = clone(model).set_params(hidden_layer_sizes=(256, 200), max_iter=3,
                                           random_state=0)
             fits.append(fit.fit(X.astype(np.float32), y))
     for other in fits[1:]:
