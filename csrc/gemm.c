@@ -240,6 +240,7 @@ typedef struct {
     real *C;
     FCN(fcn_matrix) A, B;
     int64_t M, N, K, kc, n_tasks, n_panels;
+    int64_t k0, first, end; /* the rows path's block: K block at k0, panels [first, end) */
     int pack_all_of_A;
     real *B_pack, *A_pack;
     const FCN(fcn_epilogue) *epilogue;
@@ -285,7 +286,9 @@ static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64
     }
 }
 
-/* Rows [i0, i1) of C, all of its columns, then their epilogue. */
+/* Rows [i0, i1) of C in the product's block (K block at k0, panels [first,
+ * end)), then their epilogue after the last K block. A task packs its rows
+ * of the K block at the block's first panel and reads them for the others. */
 static void rows_of_C(const product *p, int64_t i0, int64_t i1)
 {
     const kernels *g = p->g;
@@ -293,12 +296,13 @@ static void rows_of_C(const product *p, int64_t i0, int64_t i1)
     /* The rows past the last full tile are packed, zero-padded to a tile;
      * the others only where reading them in place would thrash L1. */
     const int64_t packed_from = p->pack_all_of_A ? i0 : i1 - (i1 - i0) % g->tile_rows;
-    for (int64_t k0 = 0; k0 < p->K; k0 += p->kc) {
-        const int64_t kc = min_i64(p->kc, p->K - k0);
-        g->pack_A(A_pack, p->A.data, p->A.row, p->A.col, packed_from, i1, k0, kc);
-        tiles(p, i0, i1, 0, p->n_panels, k0, kc, packed_from, A_pack);
-    }
-    p->epilogue->done(p->C, i0, i1, 0, p->N, p->N, p->epilogue->context);
+    const int64_t kc = min_i64(p->kc, p->K - p->k0);
+    if (p->first == 0)
+        g->pack_A(A_pack, p->A.data, p->A.row, p->A.col, packed_from, i1, p->k0, kc);
+    tiles(p, i0, i1, p->first, p->end, p->k0, kc, packed_from, A_pack);
+    if (p->k0 + kc == p->K)
+        p->epilogue->done(p->C, i0, i1, p->first * g->tile_cols,
+                          min_i64(p->end * g->tile_cols, p->N), p->N, p->epilogue->context);
 }
 
 /* fcn_task: every row of C in one group of its columns, panels [first, end),
@@ -323,11 +327,24 @@ static void columns_task(void *context, int64_t task)
                       p->N, p->epilogue->context);
 }
 
-/* fcn_task: one panel of one K block of B */
+/* fcn_task: one panel of the product's block of B */
 static void pack_B_task(void *context, int64_t item)
 {
     const product *p = context;
-    pack_B_block(p, item / p->n_panels, item % p->n_panels, item % p->n_panels + 1);
+    pack_B_block(p, p->k0 / p->kc, p->first + item, p->first + item + 1);
+}
+
+/* Panels of B in one block of the rows path: the K block of them fills at
+ * most half of L2, and each thread reads the block from its own L2 for all of
+ * its rows (after fetching the half the other packed once), rather than all
+ * of a packed B larger than L2 from L3 for each task of rows. On two Xeon
+ * cores (2 MiB of L2), K = 1024: (512, 1024, 1024) A·B 255 -> 270 GFLOP/s,
+ * A·Bᵀ 237 -> 256 (medians of 5 alternating runs), unchanged on one core. */
+static int64_t block_panels(const product *p)
+{
+    const int64_t panel_bytes = p->kc * p->g->tile_cols * (int64_t)sizeof(real);
+    const int64_t panels = l2_bytes() / 2 / panel_bytes;
+    return panels < 1 ? 1 : panels;
 }
 
 /* fcn_task: one block of rows of C. The tasks split C's tiles of rows as
@@ -447,7 +464,12 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
     }
     const int64_t rows_per_task = task_rows(g, M, p.kc, threads);
     p.n_tasks = (M + rows_per_task - 1) / rows_per_task;
-    const int64_t n_blocks = (K + p.kc - 1) / p.kc;
-    fcn_parallel_for(pack_B_task, &p, n_blocks * p.n_panels, threads);
-    fcn_parallel_for(rows_task, &p, p.n_tasks, threads);
+    const int64_t step = epilogue->whole_rows ? p.n_panels : block_panels(&p);
+    for (p.k0 = 0; p.k0 < K; p.k0 += p.kc) {
+        for (p.first = 0; p.first < p.n_panels; p.first += step) {
+            p.end = min_i64(p.first + step, p.n_panels);
+            fcn_parallel_for(pack_B_task, &p, p.end - p.first, threads);
+            fcn_parallel_for(rows_task, &p, p.n_tasks, threads);
+        }
+    }
 }

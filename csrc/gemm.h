@@ -2,13 +2,15 @@
  * the caches as the best GEMM libraries do:
  *
  *   for each K block (kc rows of B, as deep as an eighth of L2 holds a B panel):
- *     B's block is packed into panels of TILE_COLS columns (all of B is
- *     packed before any row is computed, once per product)
- *   for each block of rows of C (mc rows, sized so that their A panels stay
- *   in L2; a task of the thread team, taken dynamically):
- *     for each K block: pack the A panels of the rows, then for each B panel,
- *       for each A panel: one micro-tile of C (TILE_ROWS x TILE_COLS)
- *     finish the block's rows (the layer's epilogue) while they are in cache.
+ *     for each block of B's columns (panels of TILE_COLS columns, as many as
+ *     fill half of L2 at depth kc):
+ *       the team packs the block's panels of B
+ *       for each block of rows of C (mc rows, sized so that their A panels
+ *       stay in L2; a task of the team, taken dynamically):
+ *         at the first block of columns, pack the A panels of the rows; then
+ *         for each B panel, for each A panel: one micro-tile of C
+ *         (TILE_ROWS x TILE_COLS); after the last K block, finish the
+ *         block's part of its rows (the layer's epilogue) while in cache.
  *
  * On several threads, where B has panels enough and A is read in place, the
  * tasks split C's columns instead: each packs its own panels of B, for each K

@@ -81,7 +81,8 @@ def test_fused_kernels_agree_bitwise(dtype, rows, fan_in, fan_out):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rows, fan_in, fan_out",
-                         [(300, 64, 100), (256, 1024, 70), (97, 512, 300), (257, 1100, 1)])
+                         [(300, 64, 100), (256, 1024, 70), (97, 512, 300), (257, 1100, 1),
+                          (600, 512, 530)])
 def test_products_are_bitwise_the_same_for_any_thread_count(dtype, rows, fan_in, fan_out):
     """Large enough for the team; the tasks split rows, never a sum."""
     args = layer(rows, fan_in, fan_out, dtype)
@@ -92,6 +93,25 @@ def test_products_are_bitwise_the_same_for_any_thread_count(dtype, rows, fan_in,
     for other in by_threads[1:]:
         for a, b in zip(by_threads[0], other):
             assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ["tanh", "softmax"])
+def test_epilogue_finishes_rows_block_by_block_of_columns(dtype, activation):
+    """A beyond half of a 2 MiB L2 and B of 17 panels of 32 at depth 512: the
+    rows path computes and finishes C in two blocks of columns (softmax: one)."""
+    A, W, _ = layer(600, 512, 530, dtype)
+    b = np.linspace(-1, 1, 530).astype(dtype)
+    out = np.empty((600, 530), dtype)
+    _core.dense_forward(out, A, W, b, activation)
+    Z = A.astype(np.float64) @ W.astype(np.float64) + b
+    if activation == "tanh":
+        expected = np.tanh(Z)
+    else:
+        expected = np.exp(Z - Z.max(axis=1, keepdims=True))
+        expected /= expected.sum(axis=1, keepdims=True)
+    tol = {np.float32: 1e-5, np.float64: 1e-13}[dtype] * np.sqrt(512)
+    assert_allclose(out, expected, rtol=0, atol=tol * np.abs(Z).max())
 
 
 def test_forcing_a_kernel_the_cpu_lacks_changes_nothing():
