@@ -358,6 +358,22 @@ static void rows_task(void *context, int64_t task)
     rows_of_C(p, first * p->g->tile_rows, min_i64(end * p->g->tile_rows, p->M));
 }
 
+/* The rows path (gemm.h): K block by K block, and within one by blocks of
+ * B's panels, the team packs the block, then computes every row for it. */
+static void rows_by_blocks(product *p, int threads)
+{
+    const int64_t rows_per_task = task_rows(p->g, p->M, p->kc, threads);
+    p->n_tasks = (p->M + rows_per_task - 1) / rows_per_task;
+    const int64_t step = p->epilogue->whole_rows ? p->n_panels : block_panels(p);
+    for (p->k0 = 0; p->k0 < p->K; p->k0 += p->kc) {
+        for (p->first = 0; p->first < p->n_panels; p->first += step) {
+            p->end = min_i64(p->first + step, p->n_panels);
+            fcn_parallel_for(pack_B_task, p, p->end - p->first, threads);
+            fcn_parallel_for(rows_task, p, p->n_tasks, threads);
+        }
+    }
+}
+
 /* Task `task`'s share [*i0, *i1) of C's M rows, for the paths that read
  * their operands in place. */
 static void share_of_rows(const product *p, int64_t task, int64_t *i0, int64_t *i1)
@@ -462,14 +478,5 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
         fcn_parallel_for(columns_task, &p, p.n_tasks, threads);
         return;
     }
-    const int64_t rows_per_task = task_rows(g, M, p.kc, threads);
-    p.n_tasks = (M + rows_per_task - 1) / rows_per_task;
-    const int64_t step = epilogue->whole_rows ? p.n_panels : block_panels(&p);
-    for (p.k0 = 0; p.k0 < K; p.k0 += p.kc) {
-        for (p.first = 0; p.first < p.n_panels; p.first += step) {
-            p.end = min_i64(p.first + step, p.n_panels);
-            fcn_parallel_for(pack_B_task, &p, p.end - p.first, threads);
-            fcn_parallel_for(rows_task, &p, p.n_tasks, threads);
-        }
-    }
+    rows_by_blocks(&p, threads);
 }
