@@ -134,8 +134,16 @@ int64_t fcn_backprop_A_offset(const fcn_net *net, int64_t rows, int64_t l);
 int64_t fcn_backprop_delta_offset(const fcn_net *net, int64_t rows, int64_t l);
 
 /* Reals needed by the workspace of fcn_train_epoch for batches of up to
- * batch_rows rows: a backprop workspace, then room to gather the batch. */
+ * batch_rows rows: a backprop workspace, then room to gather the batch (and
+ * the second half's, where minibatches run as halves). */
 int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows);
+
+/* Rows of the first half of a minibatch of `rows` rows that fcn_train_epoch
+ * runs as two halves side by side, or 0 where it runs whole: a network
+ * without dropout whose every product is too small for the team to split,
+ * with work enough for two threads. The network and rows alone decide, never
+ * the threads, so that results are the same for any thread count. */
+int64_t fcn_minibatch_half(const fcn_net *net, int64_t rows);
 
 /* Reals needed by the workspace of fcn_predict for chunks of chunk_rows rows. */
 int64_t fcn_predict_workspace_len(const fcn_net *net, int64_t chunk_rows);

@@ -110,8 +110,8 @@ double FCN(fcn_forward_backward)(FCN_REAL *grads, FCN_REAL *workspace, const FCN
 
 /* One epoch of minibatch training: batches of batch_size rows taken from X,
  * Y and sample_weight in the given order (the last batch may be shorter);
- * each one gathered, passed forward and backward, and used for one optimizer
- * step. Before each batch but the first it asks interrupted (if not NULL)
+ * each one gathered, passed forward and backward (as two halves of its rows
+ * where fcn_minibatch_half says so), and used for one optimizer step. Before each batch but the first it asks interrupted (if not NULL)
  * whether to stop. Writes the sum over the batches done of batch loss *
  * batch rows to summed_loss; returns an enum fcn_status. With dropout,
  * batch b's masks have the key fcn_dropout_key(dropout_seed, epoch, b)

@@ -45,10 +45,4 @@ typedef FCN_REAL real;
 #define FCN_VECTOR_CLONES
 #endif
 
-/* Parallelise a loop only when it has at least this many multiply-adds:
- * below it, waking the thread team costs more than the arithmetic. Below it
- * the kernels also stay out of OpenMP constructs altogether: even a region
- * with if(0) ends in a barrier that makes a system call. */
-#define FCN_PARALLEL_MIN_WORK (1 << 22)
-
 #endif /* FCN_PRECISION_H */

@@ -31,6 +31,10 @@ static inline int64_t fcn_task_end(int64_t task, int64_t per_task, int64_t n)
     return (task + 1) * per_task < n ? (task + 1) * per_task : n;
 }
 
+/* Parallelise a product only when it has at least this many multiply-adds:
+ * below it, waking the thread team costs more than the arithmetic. */
+#define FCN_PARALLEL_MIN_WORK (1 << 22)
+
 /* Threads for a loop of `work` units: 1 below min_work (waking a thread
  * costs more than it would save), else fcn_max_threads(). */
 int fcn_threads_for(int64_t work, int64_t min_work);

@@ -2,6 +2,7 @@
  * (workspace.h draws them): every count, offset and size, in reals; -1 for a
  * size that does not fit in int64_t (see fcn_size_add). Python asks these
  * functions through the bridge instead of recomputing them. */
+#include "threads.h"
 #include "workspace.h"
 
 static int64_t size_max(int64_t a, int64_t b)
@@ -110,14 +111,61 @@ int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
     return fcn_size_add(fcn_backprop_pack_offset(net, rows), pack_scratch_len(net, rows, 1));
 }
 
-/* ---- the epoch workspace: a backprop workspace, then the gathered batch ---- */
+/* ---- the epoch workspace: a backprop workspace, the gathered batch, the second half ---- */
 
-int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)
+/* Halves of fewer rows leave too little to each thread; below this many
+ * multiply-adds a minibatch is quicker whole on one thread. */
+#define HALF_MIN_ROWS 32
+#define SPLIT_MIN_WORK (1 << 19)
+
+/* The most multiply-adds of one layer's weights: fan_in x fan_out */
+static int64_t largest_layer(const fcn_net *net)
+{
+    int64_t largest = 0;
+    for (int64_t l = 1; l <= net->n_layers; l++)
+        largest = size_max(largest, fcn_size_mul(net->units[l - 1], net->units[l]));
+    return largest;
+}
+
+int64_t fcn_minibatch_half(const fcn_net *net, int64_t rows)
+{
+    const int64_t n_weights = fcn_weights_offset(net, net->n_layers + 1);
+    const int64_t largest_product = fcn_size_mul(rows, largest_layer(net));
+    const int team_splits_products = largest_product < 0 || largest_product >= FCN_PARALLEL_MIN_WORK;
+    const int64_t work = fcn_size_mul(rows, n_weights);
+    if (net->dropout > 0 || rows < 2 * HALF_MIN_ROWS || team_splits_products ||
+        (work >= 0 && work < SPLIT_MIN_WORK))
+        return 0;
+    return rows / 2;
+}
+
+/* The most rows of a minibatch of at most batch_rows that runs as halves, or
+ * 0: the halves need more work than some rows give, and products smaller
+ * than the team's threshold, so the largest such rows is where the products
+ * reach it, or batch_rows. */
+static int64_t most_halved_rows(const fcn_net *net, int64_t batch_rows)
+{
+    const int64_t largest = largest_layer(net);
+    int64_t rows = largest > 0 ? (FCN_PARALLEL_MIN_WORK - 1) / largest : batch_rows;
+    rows = rows < batch_rows ? rows : batch_rows;
+    return fcn_minibatch_half(net, rows) > 0 ? rows : 0;
+}
+
+int64_t fcn_epoch_half_offset(const fcn_net *net, int64_t batch_rows)
 {
     /* X, Y and weight of each row */
     int64_t row_len = fcn_size_add(fcn_size_add(net->units[0], net->units[net->n_layers]), 1);
     return fcn_size_add(fcn_backprop_workspace_len(net, batch_rows),
                         fcn_size_mul(batch_rows, row_len));
+}
+
+int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows)
+{
+    const int64_t halved = most_halved_rows(net, batch_rows);
+    int64_t len = fcn_epoch_half_offset(net, batch_rows);
+    if (halved == 0) return len;
+    len = fcn_size_add(len, fcn_param_count(net));
+    return fcn_size_add(len, fcn_backprop_workspace_len(net, halved - halved / 2));
 }
 
 /* ---- the prediction workspace: A[1] .. A[L-1] of a chunk, pack ---- */

@@ -8,6 +8,10 @@
  * and the epoch workspace adds after it the gathered batch:
  *   X_batch, Y_batch      (rows x units[0]), (rows x units[L])
  *   sw_batch              (rows): its sample weights
+ * and, where its minibatches run as two halves (fcn_minibatch_half), the
+ * second half's gradients and backprop workspace:
+ *   grads                 (n_params)
+ *   backprop workspace    of the second half's rows
  * The prediction workspace holds A[1] .. A[L-1] of one chunk, then pack.
  * workspace.c computes every offset and size; fcnet.h declares the public ones. */
 #ifndef FCN_WORKSPACE_H
@@ -39,6 +43,10 @@ static inline int64_t fcn_size_mul(int64_t a, int64_t b)
  * in a backprop workspace of rows rows. */
 int64_t fcn_backprop_F_offset(const fcn_net *net, int64_t rows, int64_t l);
 int64_t fcn_backprop_pack_offset(const fcn_net *net, int64_t rows);
+
+/* Where the second half's gradients start in an epoch workspace for batches
+ * of batch_rows rows; its backprop workspace follows them. */
+int64_t fcn_epoch_half_offset(const fcn_net *net, int64_t batch_rows);
 
 /* Where A[l] (l < L) and the pack scratch start in a prediction workspace of
  * chunk_rows rows. */

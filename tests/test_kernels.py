@@ -291,6 +291,49 @@ def test_sparse_input_matches_dense(dtype):
             assert_allclose(mine, reference, **tol)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("rows", [1300, 300])
+def test_minibatch_in_halves_steps_as_the_whole_minibatch(dtype, sparse, rows):
+    """A small network's minibatch runs as two halves of its rows, each with
+    gradients of its own (train.c); the step must be the whole minibatch's:
+    loss, L2 term and sample weights included. Batches of 1000 rows run
+    whole, of 300 in halves: 1300 rows take one of each, 300 rows one batch
+    shorter than batch_size, in a workspace sized for the rows there are."""
+    rng = np.random.default_rng(13)
+    units, batch = [64, 100, 10], 1000
+    net, _, _, params = make_net(rng, units, "relu", "softmax", "log_loss", dtype)
+    assert net.minibatch_half(batch) == 0 and net.minibatch_half(300) == 150
+    X = random(rng, (rows, units[0]), dtype) * (rng.uniform(size=(rows, units[0])) < 0.5)
+    Y = np.eye(10, dtype=dtype)[rng.integers(0, 10, rows)]
+    weights = rng.uniform(0.5, 2, rows).astype(dtype)
+    order = rng.permutation(rows).astype(np.int64)
+    if rows == 300:
+        weights[order[:150]] = 0  # a first half that counts for nothing: its mean is 0 / 0
+    alpha, rate = 10.0, 0.05  # an L2 term large enough to show twice in float32
+
+    def inputs(rows_of_X):
+        return _core.Input(scipy.sparse.csr_matrix(rows_of_X) if sparse else rows_of_X)
+
+    expected, expected_loss = params.copy(), 0.0
+    for start in range(0, rows, batch):
+        taken = order[start:start + batch]
+        grads = np.empty_like(params)
+        workspace = np.empty(net.backprop_workspace_len(len(taken)), dtype)
+        loss = _core.forward_backward(net, grads, workspace, expected, inputs(X[taken]),
+                                      Y[taken], weights[taken], alpha)
+        expected_loss += loss * len(taken)
+        expected -= rate * grads
+    trained, velocity = params.copy(), np.zeros_like(params)
+    workspace = np.empty(net.epoch_workspace_len(min(batch, rows)), dtype)
+    summed_loss = _core.train_epoch(net, _core.Optimizer("sgd", rate), trained,
+                                    np.empty_like(params), velocity, workspace, inputs(X), Y,
+                                    weights, order, batch, alpha)
+    assert_allclose(summed_loss, expected_loss, rtol=10 * RTOL[dtype])
+    assert_allclose(trained, expected, rtol=10 * RTOL[dtype],
+                    atol=1e-6 if dtype == np.float32 else 1e-14)
+
+
 def test_input_refuses_malformed_sparse_structure():
     X = scipy.sparse.csr_matrix(np.eye(3))
     X.indices[1] = 7

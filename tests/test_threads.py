@@ -32,9 +32,12 @@ def test_core_follows_threadpool_limits():
     FCNetRegressor(loss="huber", huber_epsilon=0.5),
     FCNetRegressor(loss="quantile", quantile=0.8, dropout=0.2),
 ], ids=["default", "dropout", "huber", "quantile-dropout"])
-def test_fit_is_bitwise_identical_for_any_thread_count(model):
-    # layers large enough (batch x fan_in x fan_out) for the team to split the
-    # products, and weights enough (68k) for it to split the L2 penalty's sum
+@pytest.mark.parametrize("hidden", [(256, 200), (100,)], ids=["team", "halves"])
+def test_fit_is_bitwise_identical_for_any_thread_count(model, hidden):
+    # team: layers large enough (batch x fan_in x fan_out) for the team to
+    # split the products, and weights enough (68k) for it to split the L2
+    # penalty's sum; halves: products too small for it, minibatches run as
+    # two halves of their rows (but with dropout)
     X, y = make_classification(n_samples=600, n_features=64, n_informative=20, n_classes=3,
                                random_state=0)
     if isinstance(model, FCNetRegressor):
@@ -42,7 +45,7 @@ def test_fit_is_bitwise_identical_for_any_thread_count(model):
     fits = []
     for n_threads in [1, 2, 3]:
         with threadpool_limits(limits=n_threads):
-            fit = clone(model).set_params(hidden_layer_sizes=(256, 200), max_iter=3,
+            fit = clone(model).set_params(hidden_layer_sizes=hidden, max_iter=3,
                                           random_state=0)
             fits.append(fit.fit(X.astype(np.float32), y))
     for other in fits[1:]:

@@ -139,6 +139,11 @@ cdef class Net:
         """Length of the workspace of train_epoch."""
         return _size(fcn_epoch_workspace_len(&self.c, batch_rows))
 
+    def minibatch_half(self, int64_t rows):
+        """Rows of the first half where train_epoch runs a minibatch of rows
+        rows as two halves side by side, else 0."""
+        return fcn_minibatch_half(&self.c, rows)
+
     def predict_workspace_len(self, int64_t chunk_rows):
         """Length of the workspace of predict."""
         return _size(fcn_predict_workspace_len(&self.c, chunk_rows))
