@@ -1,6 +1,7 @@
 /* Whole-network passes built from the layer kernels: forward and backward of
  * one batch, one training epoch over minibatches, and prediction. */
 #include <string.h>
+#include <time.h>
 
 #include "dropout.h"
 #include "kernels.h"
@@ -237,6 +238,24 @@ static void gather_rows(real *dst, const real *src, const int64_t *order, int64_
  * other core's cache), but a half keeps its rows on one core. The halves,
  * and so every sum, are the same for any thread count; on one thread they
  * simply run one after the other. */
+/* On a busy machine the worker may lose its core in the middle of its half,
+ * and the caller then waits out the scheduler's time slice (milliseconds,
+ * for a half of tens of microseconds): beside one busy process on two Xeon
+ * cores, digits' epoch took 40 ms where the caller alone takes 29. Where,
+ * after the first half, the minibatch waited LATE_FACTOR times as long as
+ * that half took, the next SOLO_BATCHES run both halves on the caller: only
+ * who runs a half changes, never its sums. (A worker that wakes late is no
+ * sign: the caller takes the second half itself if it is still there.) */
+#define LATE_FACTOR 3
+#define SOLO_BATCHES 64
+
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
 typedef struct {
     const fcn_net *net;
     const real *params;
@@ -247,13 +266,16 @@ typedef struct {
     real *grads[2], *workspace[2];
     int64_t half;
     double alpha, weight_sum;
-    double loss[2]; /* each half's, as the mean over its rows by their weights */
+    double loss[2];    /* each half's, as the mean over its rows by their weights */
+    double first_seconds, first_end; /* how long the first half ran, when it ended */
+    int *solo_batches; /* the epoch's minibatches left to run on the caller alone */
 } halves;
 
 /* fcn_task: half `which` of the minibatch */
 static void half_task(void *context, int64_t which)
 {
     halves *h = context;
+    const double start = seconds_now();
     const int64_t n_in = h->net->units[0], n_out = h->net->units[h->net->n_layers];
     const int64_t i0 = which ? h->half : 0;
     fcn_input part = *h->batch;
@@ -268,6 +290,10 @@ static void half_task(void *context, int64_t which)
     h->loss[which] = backprop(h->grads[which], h->workspace[which], h->params, h->net, &part,
                               h->Y_batch + i0 * n_out, weights, which ? 0.0 : h->alpha,
                               h->weight_sum, 1.0, 0);
+    if (which == 0) {
+        h->first_end = seconds_now();
+        h->first_seconds = h->first_end - start;
+    }
 }
 
 /* grads += other, n reals */
@@ -277,12 +303,17 @@ static void add_into(real *restrict grads, const real *restrict other, int64_t n
     for (int64_t i = 0; i < n; i++) grads[i] += other[i];
 }
 
-/* The minibatch's loss with the L2 term, its gradient in grads: as two halves. */
+/* The minibatch's loss with the L2 term, its gradient in grads: as two
+ * halves, on two threads unless the last ones were late. */
 static double backprop_halves(halves *h, real *second_half_space, int64_t n_params)
 {
     h->grads[1] = second_half_space;
     h->workspace[1] = second_half_space + n_params;
-    fcn_parallel_for(half_task, h, 2, fcn_max_threads());
+    const int solo = *h->solo_batches > 0;
+    *h->solo_batches -= solo;
+    fcn_parallel_for(half_task, h, 2, solo ? 1 : fcn_max_threads());
+    if (!solo && seconds_now() - h->first_end > LATE_FACTOR * h->first_seconds)
+        *h->solo_batches = SOLO_BATCHES;
     add_into(h->grads[0], h->grads[1], n_params);
     const int64_t rows = h->batch->rows;
     const real *sw = h->sw_batch;
@@ -308,6 +339,7 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
     const int64_t n_params = fcn_param_count(net);
     const int64_t batch_rows = batch_size < n_samples ? batch_size : n_samples; /* sized for */
     real *second_half_space = workspace + fcn_epoch_half_offset(net, batch_rows);
+    int solo_batches = 0;
     *summed_loss = 0.0;
 
     for (int64_t start = 0, batch_number = 0; start < n_samples;
@@ -332,7 +364,8 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
                         .Y_batch = Y_batch, .sw_batch = weights, .order = order + start,
                         .X_batch = X_batch, .grads = {grads}, .workspace = {workspace},
                         .half = half, .alpha = alpha,
-                        .weight_sum = sum_of_weights(weights, rows)};
+                        .weight_sum = sum_of_weights(weights, rows),
+                        .solo_batches = &solo_batches};
             batch_loss = backprop_halves(&h, second_half_space, n_params);
         } else {
             if (X->indices == NULL) {
