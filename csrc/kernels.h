@@ -37,6 +37,24 @@ void FCN(fcn_dropout_forward)(real *A, const real *F, uint64_t key, int64_t laye
 void FCN(fcn_dropout_backward)(real *delta, uint64_t key, int64_t layer, int64_t rows,
                                int64_t cols, double rate);
 
+/* ---- train.c: the passes epoch.c trains with ---- */
+
+/* The forward and backward pass of X's rows into grads, as
+ * fcn_forward_backward; returns their loss without the L2 term (the mean
+ * over X's rows by their weights). weight_sum divides the gradient: X's own,
+ * or its minibatch's when X is half of one (epoch.c). */
+double FCN(fcn_backprop)(real *grads, real *workspace, const real *params, const fcn_net *net,
+                         const fcn_input *X, const real *Y, const real *sample_weight,
+                         double alpha, double weight_sum, double delta_scale,
+                         uint64_t dropout_key);
+
+/* 0.5 * alpha * ||W||^2 / weight_sum: the L2 term scikit-learn adds to each batch loss. */
+double FCN(fcn_l2_penalty)(const real *params, const fcn_net *net, double weight_sum,
+                           double alpha);
+
+/* The divisor of the gradient: the rows, or the sum of their weights (in order). */
+double FCN(fcn_sum_of_weights)(const real *sample_weight, int64_t rows);
+
 /* ---- optimizers.c ---- */
 
 /* One update of the solver in opt. state: n_params reals for sgd (velocity),

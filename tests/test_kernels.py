@@ -296,7 +296,7 @@ def test_sparse_input_matches_dense(dtype):
 @pytest.mark.parametrize("rows", [1300, 300])
 def test_minibatch_in_halves_steps_as_the_whole_minibatch(dtype, sparse, rows):
     """A small network's minibatch runs as two halves of its rows, each with
-    gradients of its own (train.c); the step must be the whole minibatch's:
+    gradients of its own (epoch.c); the step must be the whole minibatch's:
     loss, L2 term and sample weights included. Batches of 1000 rows run
     whole, of 300 in halves: 1300 rows take one of each, 300 rows one batch
     shorter than batch_size, in a workspace sized for the rows there are."""
