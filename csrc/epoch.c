@@ -114,9 +114,9 @@ static void half_task(void *context, int64_t which)
         part.values = h->X_batch + i0 * n_in;
     }
     const real *weights = h->sw_batch != NULL ? h->sw_batch + i0 : NULL;
-    h->loss[which] = FCN(fcn_backprop)(h->grads[which], h->workspace[which], h->params, h->net, &part,
-                              h->Y_batch + i0 * n_out, weights, which ? 0.0 : h->alpha,
-                              h->weight_sum, 1.0, 0);
+    h->loss[which] = FCN(fcn_backprop)(h->grads[which], h->workspace[which], h->params, h->net,
+                                       &part, h->Y_batch + i0 * n_out, weights,
+                                       which ? 0.0 : h->alpha, h->weight_sum, 1.0, 0);
     if (which == 0) {
         h->first_end = seconds_now();
         h->first_seconds = h->first_end - start;

@@ -111,9 +111,10 @@ double FCN(fcn_forward_backward)(FCN_REAL *grads, FCN_REAL *workspace, const FCN
 /* One epoch of minibatch training: batches of batch_size rows taken from X,
  * Y and sample_weight in the given order (the last batch may be shorter);
  * each one gathered, passed forward and backward (as two halves of its rows
- * where fcn_minibatch_half says so), and used for one optimizer step. Before each batch but the first it asks interrupted (if not NULL)
- * whether to stop. Writes the sum over the batches done of batch loss *
- * batch rows to summed_loss; returns an enum fcn_status. With dropout,
+ * where fcn_minibatch_half says so), and used for one optimizer step. Before
+ * each batch but the first it asks interrupted (if not NULL) whether to
+ * stop. Writes the sum over the batches done of batch loss * batch rows to
+ * summed_loss; returns an enum fcn_status. With dropout,
  * batch b's masks have the key fcn_dropout_key(dropout_seed, epoch, b)
  * (dropout.h): the caller names each epoch of a fit by a number no other
  * epoch has.
@@ -121,7 +122,7 @@ double FCN(fcn_forward_backward)(FCN_REAL *grads, FCN_REAL *workspace, const FCN
  * sample_weight: (n_samples), order: (n_samples), grads: n_params,
  * state: n_params reals for sgd (velocity), 2 * n_params for adam (m then
  * v), opt->adam_steps advancing with each step;
- * workspace: fcn_epoch_workspace_len(net, batch_size) reals. */
+ * workspace: fcn_epoch_workspace_len(net, min(batch_size, X->rows)) reals. */
 int FCN(fcn_train_epoch)(double *summed_loss, FCN_REAL *params, FCN_REAL *grads,
                          FCN_REAL *state, fcn_optimizer *opt, FCN_REAL *workspace,
                          const fcn_net *net, const fcn_input *X, const FCN_REAL *Y,

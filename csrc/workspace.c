@@ -131,7 +131,8 @@ int64_t fcn_minibatch_half(const fcn_net *net, int64_t rows)
 {
     const int64_t n_weights = fcn_weights_offset(net, net->n_layers + 1);
     const int64_t largest_product = fcn_size_mul(rows, largest_layer(net));
-    const int team_splits_products = largest_product < 0 || largest_product >= FCN_PARALLEL_MIN_WORK;
+    const int team_splits_products =
+        largest_product < 0 || largest_product >= FCN_PARALLEL_MIN_WORK;
     const int64_t work = fcn_size_mul(rows, n_weights);
     if (net->dropout > 0 || rows < 2 * HALF_MIN_ROWS || team_splits_products ||
         (work >= 0 && work < SPLIT_MIN_WORK))
