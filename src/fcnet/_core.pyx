@@ -288,27 +288,26 @@ def activation_backward(floating[:, ::1] delta, const floating[:, ::1] A, str ac
         fcn_activation_backward(&delta[0, 0], &A[0, 0], A.shape[0], A.shape[1], code)
 
 
-def _scratch(pack, int64_t length, bint double):
-    """The products' scratch of length reals (double: float64, else float32):
-    pack when given (reused across calls), else a new one."""
-    dtype = np.float64 if double else np.float32
+cdef floating[::1] _scratch(floating[::1] pack, int64_t length):
+    """The products' scratch of length reals: pack when given (reused across
+    calls; typed, so that its dtype is the operands'), else a new one."""
     if pack is None:
-        return np.empty(length, dtype=dtype)
-    if not (pack.dtype == dtype and pack.ndim == 1 and pack.shape[0] >= length):
-        _require(False, f"pack must be a 1-d {np.dtype(dtype).name} array of at least "
-                        f"{length} entries")
+        return np.empty(length, dtype=np.float64 if floating is double else np.float32)
+    if pack.shape[0] < length:  # the message is formatted only when it is needed
+        _require(False, f"pack must hold at least {length} entries")
     return pack
 
 
 def dense_forward(floating[:, ::1] A_out, const floating[:, ::1] A_in,
-                  const floating[:, ::1] W, const floating[::1] b, str activation, pack=None):
+                  const floating[:, ::1] W, const floating[::1] b, str activation,
+                  floating[::1] pack=None):
     """A_out = f(A_in @ W + b). pack: optional scratch, as pack_len(rows, fan_in, fan_out)."""
     _require(A_in.shape[1] == W.shape[0] and b.shape[0] == W.shape[1]
              and A_out.shape[0] == A_in.shape[0] and A_out.shape[1] == W.shape[1],
              "shape mismatch")
     cdef int code = ACTIVATIONS[activation]
     cdef floating[::1] scratch = _scratch(
-        pack, _size(fcn_pack_len(A_in.shape[0], W.shape[0], W.shape[1])), floating is double)
+        pack, _size(fcn_pack_len(A_in.shape[0], W.shape[0], W.shape[1])))
     with nogil:
         fcn_dense_forward(&A_out[0, 0], &scratch[0], &A_in[0, 0], &W[0, 0], &b[0],
                           A_in.shape[0], W.shape[0], W.shape[1], code)
@@ -317,7 +316,7 @@ def dense_forward(floating[:, ::1] A_out, const floating[:, ::1] A_in,
 def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta_in,
                    const floating[:, ::1] delta, const floating[:, ::1] A_in,
                    const floating[:, ::1] W, double alpha, double weight_sum, str in_activation,
-                   pack=None):
+                   floating[::1] pack=None):
     """dW, db of one layer and, unless delta_in is None, delta_in = (delta @ W.T) * f'.
     pack: optional scratch, as the larger pack_len of the two products."""
     cdef Py_ssize_t rows = delta.shape[0], fan_in = W.shape[0], fan_out = W.shape[1]
@@ -328,7 +327,7 @@ def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta
              "shape mismatch")
     cdef floating[::1] scratch = _scratch(
         pack, max(_size(fcn_pack_len(fan_in, rows, fan_out)),
-                  _size(fcn_pack_len(rows, fan_out, fan_in))), floating is double)
+                  _size(fcn_pack_len(rows, fan_out, fan_in))))
     cdef floating *delta_in_ptr = NULL if delta_in is None else &delta_in[0, 0]
     cdef int code = ACTIVATIONS[in_activation]
     with nogil:
