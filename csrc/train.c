@@ -57,9 +57,8 @@ double FCN(fcn_l2_penalty)(const real *params, const fcn_net *net, double weight
     if (alpha == 0.0) return 0.0;
     squares s = {.weights = params, /* the weights come first, then the biases */
                  .n_weights = fcn_weights_offset(net, net->n_layers + 1)};
-    s.n_chunks = (s.n_weights + SQUARES_MIN_CHUNK - 1) / SQUARES_MIN_CHUNK;
+    s.n_chunks = (s.n_weights + SQUARES_MIN_CHUNK - 1) / SQUARES_MIN_CHUNK; /* >= 1 weight */
     if (s.n_chunks > SQUARES_MAX_CHUNKS) s.n_chunks = SQUARES_MAX_CHUNKS;
-    if (s.n_chunks < 1) s.n_chunks = 1;
     fcn_parallel_for(squares_task, &s, s.n_chunks,
                      fcn_threads_for(s.n_weights, PARALLEL_MIN_SQUARES));
     double sum_sq = 0.0;
