@@ -217,24 +217,6 @@ static int64_t task_rows(const kernels *g, int64_t M, int64_t kc, int threads)
     return rows < g->tile_rows ? g->tile_rows : rows;
 }
 
-/* Whether tiles reading A in place would thrash L1 (64 sets of 64 bytes on
- * every x86-64 core of the last decade, 8 to 12 lines each). A row-major A:
- * a tile reads its rows side by side, which fall into one set when they lie
- * a multiple of 4 KiB apart (rows of 1024 floats). A transposed A: a tile
- * reads a new line at every k, down the whole K block, and leaves most of
- * each line to the next tile; lines a multiple of 2 KiB apart fall into two
- * sets and are gone before it comes, once per panel of B. Measured on a Xeon
- * (48 KiB of L1, 12 ways) for M = 512: Aᵀ·B with 32 panels (N = 1024) 133 ->
- * 150 GFLOP/s packed on one core, 233 -> 262 on two; with 8 panels or fewer,
- * or lines 1 KiB apart, in place stays faster on one core. Elsewhere the
- * packing costs more than it saves. */
-static int in_place_thrashes(FCN(fcn_matrix) A, int64_t n_panels)
-{
-    const int64_t stride_bytes = (A.col == 1 ? A.row : A.col) * (int64_t)sizeof(real);
-    if (A.col == 1) return n_panels > 1 && stride_bytes % 4096 == 0;
-    return n_panels >= 16 && stride_bytes % 2048 == 0;
-}
-
 typedef struct {
     const kernels *g, *last; /* last: the kernels of the last panel, g or its half */
     real *C;
@@ -245,6 +227,33 @@ typedef struct {
     real *B_pack, *A_pack;
     const FCN(fcn_epilogue) *epilogue;
 } product;
+
+/* Whether tiles reading A in place would miss more than packing A costs.
+ * A row-major A: a tile reads its rows side by side, which fall into one set
+ * of L1 (64 sets of 64 bytes on every x86-64 core of the last decade, 8 to
+ * 12 lines each) when they lie a multiple of 4 KiB apart (rows of 1024
+ * floats). A transposed A: a tile reads a new line at every k, down the
+ * whole K block, and leaves most of each line to the next tile; lines a
+ * multiple of 2 KiB apart fall into two sets and are gone before it comes,
+ * once per panel of B. Measured on a Xeon (48 KiB of L1, 12 ways) for M =
+ * 512: Aᵀ·B with 32 panels (N = 1024) 133 -> 150 GFLOP/s packed on one core,
+ * 233 -> 262 on two; with 8 panels or fewer, or lines 1 KiB apart, in place
+ * stays faster on one core. And a transposed A whose K block spans more
+ * than TRANSPOSED_SPAN_MAX reals (kc x M: a new 4 KiB page every k or two)
+ * is packed for 256 columns of B or more: mnist's dW of layer 1, (784, 256,
+ * 256), 135 -> 142 GFLOP/s on one core, 257 -> 268 on two; M = 1000: 130 ->
+ * 140; float64 at M = 784 64 -> 66; with 128 columns, M = 640, or float64 at
+ * M = 400, in place is as fast or faster. Elsewhere the packing costs more
+ * than it saves. */
+#define TRANSPOSED_SPAN_MAX (160 << 10)
+static int in_place_thrashes(const product *p)
+{
+    const FCN(fcn_matrix) A = p->A;
+    const int64_t stride_bytes = (A.col == 1 ? A.row : A.col) * (int64_t)sizeof(real);
+    if (A.col == 1) return p->n_panels > 1 && stride_bytes % 4096 == 0;
+    return (p->n_panels >= 16 && stride_bytes % 2048 == 0) ||
+           (p->N >= 256 && p->kc * A.col > TRANSPOSED_SPAN_MAX);
+}
 
 /* Pack K block `block` of B, panels [first, end); the last panel, where it
  * is half, at the half's width (in a slot of the whole width). */
@@ -470,7 +479,7 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
                  .epilogue = epilogue};
     const int64_t last_cols = N - (p.n_panels - 1) * g->tile_cols;
     if (g->half && last_cols <= g->half->tile_cols) p.last = g->half;
-    p.pack_all_of_A = in_place_thrashes(A, p.n_panels);
+    p.pack_all_of_A = in_place_thrashes(&p);
     p.B_pack = pack;
     p.A_pack = pack + K * p.n_panels * g->tile_cols;
     p.n_tasks = min_i64(2 * threads, p.n_panels); /* groups of columns */

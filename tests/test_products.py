@@ -4,8 +4,8 @@ Each of A·B (forward), Aᵀ·B (dW) and A·Bᵀ (delta_in) is checked against
 numpy in float64, on shapes that take each path of the blocked product: a few
 rows (B read in place), one column (matrix-vector, both orientations), tiles
 and remainders of every kernel, several K blocks, A packed (rows 4 KiB
-apart, or a transposed A's columns 2 KiB apart) and read in place, one thread
-and the team. And since each C[i][j] is one chain of fused multiply-adds in
+apart, a transposed A's columns 2 KiB apart or far apart) and read in place,
+one thread and the team. And since each C[i][j] is one chain of fused multiply-adds in
 the order of k, the AVX2 and AVX-512 kernels must agree bitwise, and so must
 every thread count.
 """
@@ -23,10 +23,11 @@ _core.force_gemm_kernels("auto")
 # rows, fan_in, fan_out: few rows; one output; K over several blocks with
 # remainders in M and N; rows of 4 KiB in float32 (packed A); the team's
 # size; outputs of one AVX-512 vector or less (its narrow tile); a transposed
-# A of columns 2 KiB apart and many panels (packed)
+# A of columns 2 KiB apart and many panels, or of K blocks spanning many pages
+# (both packed)
 SHAPES = [(2, 37, 19), (3, 5, 1), (61, 700, 1), (45, 600, 41), (29, 1024, 70),
           (26, 512, 35), (203, 130, 77), (300, 64, 100), (57, 23, 12), (33, 7, 6),
-          (45, 512, 520)]
+          (45, 512, 520), (230, 800, 260)]
 
 
 @pytest.fixture
