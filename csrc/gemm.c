@@ -255,13 +255,15 @@ static int in_place_thrashes(const product *p)
            (p->N >= 256 && p->kc * A.col > TRANSPOSED_SPAN_MAX);
 }
 
-/* Pack K block `block` of B, panels [first, end); the last panel, where it
- * is half, at the half's width (in a slot of the whole width). */
+/* Pack K block `block` of B, panels [first, end), into B_pack, where the
+ * block before it is done with (each K block reads only its own); the last
+ * panel, where it is half, at the half's width (in a slot of the whole
+ * width). */
 static void pack_B_block(const product *p, int64_t block, int64_t first, int64_t end)
 {
     const kernels *g = p->g;
     const int64_t k0 = block * p->kc, kc = min_i64(p->kc, p->K - k0), last = p->n_panels - 1;
-    real *B_block = p->B_pack + k0 * p->n_panels * g->tile_cols;
+    real *B_block = p->B_pack;
     const int64_t whole_end = p->last != g && end > last ? last : end;
     g->pack_B(B_block, p->B.data, p->B.row, p->B.col, k0, kc, p->N, first, whole_end);
     if (whole_end < end) {
@@ -278,7 +280,7 @@ static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64
                   int64_t k0, int64_t kc, int64_t packed_from, const real *A_pack)
 {
     const kernels *g = p->g;
-    const real *B_block = p->B_pack + k0 * p->n_panels * g->tile_cols;
+    const real *B_block = p->B_pack;
     for (int64_t panel = first; panel < end; panel++) {
         const kernels *tile = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols, cols = min_i64(g->tile_cols, p->N - j0);
@@ -481,7 +483,7 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
     if (g->half && last_cols <= g->half->tile_cols) p.last = g->half;
     p.pack_all_of_A = in_place_thrashes(&p);
     p.B_pack = pack;
-    p.A_pack = pack + K * p.n_panels * g->tile_cols;
+    p.A_pack = pack + p.kc * p.n_panels * g->tile_cols;
     p.n_tasks = min_i64(2 * threads, p.n_panels); /* groups of columns */
     if (split_columns(&p, threads, epilogue->whole_rows)) {
         fcn_parallel_for(columns_task, &p, p.n_tasks, threads);

@@ -55,14 +55,14 @@ int64_t fcn_optimizer_state_len(const fcn_net *net, int solver)
 
 int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)
 {
-    /* all of B in panels, then the A panels of every task for one K block */
+    /* one K block of B in panels, then the A panels of every task for it */
     int64_t N_padded = fcn_size_add(N, FCN_PANEL_MAX - 1);
     int64_t M_padded = fcn_size_add(M, FCN_TILE_ROWS_MAX - 1);
     if (N_padded < 0 || M_padded < 0 || K < 0) return -1;
     N_padded = N_padded / FCN_PANEL_MAX * FCN_PANEL_MAX;
     M_padded = M_padded / FCN_TILE_ROWS_MAX * FCN_TILE_ROWS_MAX;
     const int64_t depth = K < FCN_BLOCK_DEPTH_MAX ? K : FCN_BLOCK_DEPTH_MAX;
-    return fcn_size_add(fcn_size_mul(K, N_padded), fcn_size_mul(M_padded, depth));
+    return fcn_size_mul(depth, fcn_size_add(N_padded, M_padded));
 }
 
 /* Reals of the pack scratch for the products of batches of rows rows:
