@@ -121,20 +121,39 @@ void FCN(fcn_bias_gradient)(real *restrict db, const real *restrict delta, int64
     for (int64_t j = 0; j < fan_out; j++) db[j] /= (real)weight_sum;
 }
 
+/* fcn_dense_weight_gradient_f32, fcn_dense_weight_gradient_f64 */
+void FCN(fcn_dense_weight_gradient)(real *dW, real *db, real *pack, const real *delta,
+                                    const real *A_in, const real *W, int64_t rows,
+                                    int64_t fan_in, int64_t fan_out, double alpha,
+                                    double weight_sum)
+{
+    /* dW = (A_in.T @ delta + alpha * W) / weight_sum: rows of dW are A_in's columns */
+    finish scale = {.kind = ADD_L2_AND_SCALE, .W = W, .alpha = alpha, .weight_sum = weight_sum};
+    scale.epilogue = (FCN(fcn_epilogue)){finish_block, &scale, 0};
+    product_AtB(dW, A_in, delta, fan_in, rows, fan_out, pack, &scale);
+    FCN(fcn_bias_gradient)(db, delta, rows, fan_out, weight_sum);
+}
+
+/* fcn_dense_delta_in_f32, fcn_dense_delta_in_f64 */
+void FCN(fcn_dense_delta_in)(real *delta_in, real *pack, const real *delta, const real *A_in,
+                             const real *W, int64_t rows, int64_t fan_in, int64_t fan_out,
+                             int in_activation)
+{
+    /* delta_in = (delta @ W.T) * f'(Z_in) */
+    finish derivative = {.kind = MULTIPLY_BY_DERIVATIVE, .A = A_in, .activation = in_activation};
+    derivative.epilogue = (FCN(fcn_epilogue)){finish_block, &derivative, 0};
+    product_ABt(delta_in, delta, W, rows, fan_out, fan_in, pack, &derivative);
+}
+
 /* fcn_dense_backward_f32, fcn_dense_backward_f64 */
 void FCN(fcn_dense_backward)(real *dW, real *db, real *delta_in, real *pack, const real *delta,
                              const real *A_in, const real *W, int64_t rows, int64_t fan_in,
                              int64_t fan_out, double alpha, double weight_sum, int in_activation)
 {
     FCN_FLUSH_SUBNORMALS();
-    /* dW = (A_in.T @ delta + alpha * W) / weight_sum: rows of dW are A_in's columns */
-    finish scale = {.kind = ADD_L2_AND_SCALE, .W = W, .alpha = alpha, .weight_sum = weight_sum};
-    scale.epilogue = (FCN(fcn_epilogue)){finish_block, &scale, 0};
-    product_AtB(dW, A_in, delta, fan_in, rows, fan_out, pack, &scale);
-    FCN(fcn_bias_gradient)(db, delta, rows, fan_out, weight_sum);
-    if (delta_in == NULL) return;
-    /* delta_in = (delta @ W.T) * f'(Z_in) */
-    finish derivative = {.kind = MULTIPLY_BY_DERIVATIVE, .A = A_in, .activation = in_activation};
-    derivative.epilogue = (FCN(fcn_epilogue)){finish_block, &derivative, 0};
-    product_ABt(delta_in, delta, W, rows, fan_out, fan_in, pack, &derivative);
+    FCN(fcn_dense_weight_gradient)(dW, db, pack, delta, A_in, W, rows, fan_in, fan_out, alpha,
+                                   weight_sum);
+    if (delta_in != NULL)
+        FCN(fcn_dense_delta_in)(delta_in, pack, delta, A_in, W, rows, fan_in, fan_out,
+                                in_activation);
 }

@@ -56,14 +56,18 @@ static void gather_rows(real *dst, const real *src, const int64_t *order, int64_
                      fcn_threads_for(rows * cols, PARALLEL_MIN_GATHER));
 }
 
-/* A minibatch of a small network as two halves of its rows, side by side
- * on two threads (fcn_minibatch_half decides): each half gathers its rows
- * and runs forward and backward into gradients of its own, the first
- * half's with the L2 term; then the second's are added to the first's, in
- * order. The team could not split such products profitably (on it, digits'
- * epoch was 30% slower: the next layer found each product's rows in the
- * other core's cache), but a half keeps its rows on one core. The halves,
- * and so every sum, are the same for any thread count; on one thread they
+/* A minibatch as two halves of its rows, side by side on two threads, in
+ * one of two ways. A small network's (fcn_minibatch_half): each half gathers
+ * its rows and runs forward and backward into gradients of its own, the
+ * first half's with the L2 term; then the second's are added to the first's,
+ * in order. The team could not split such products profitably (on it,
+ * digits' epoch was 30% slower: the next layer found each product's rows in
+ * the other core's cache), but a half keeps its rows on one core. A larger
+ * network's (fcn_minibatch_row_half): each half gathers its rows and runs
+ * the forward pass, loss and delta recursion on its rows of the one
+ * workspace, its products on one core; then the team computes every layer's
+ * gradient from all the rows, as the whole minibatch would. The halves, and
+ * so every sum, are the same for any thread count; on one thread they
  * simply run one after the other. */
 typedef struct {
     const fcn_net *net;
@@ -72,7 +76,8 @@ typedef struct {
     const real *X_all, *Y_batch, *sw_batch;
     const int64_t *order; /* the minibatch's rows of X */
     real *X_batch;
-    real *grads[2], *workspace[2];
+    int rows_only; /* the halves run fcn_backprop_rows, each with its pack */
+    real *grads[2], *workspace[2], *pack[2];
     int64_t half;
     double alpha, weight_sum;
     double loss[2];    /* each half's, as the mean over its rows by their weights */
@@ -113,10 +118,15 @@ static void half_task(void *context, int64_t which)
         gather_rows(h->X_batch + i0 * n_in, h->X_all, h->order + i0, part.rows, n_in);
         part.values = h->X_batch + i0 * n_in;
     }
-    const real *weights = h->sw_batch != NULL ? h->sw_batch + i0 : NULL;
-    h->loss[which] = FCN(fcn_backprop)(h->grads[which], h->workspace[which], h->params, h->net,
-                                       &part, h->Y_batch + i0 * n_out, weights,
-                                       which ? 0.0 : h->alpha, h->weight_sum, 1.0, 0);
+    const real *Y = h->Y_batch + i0 * n_out, *weights = h->sw_batch;
+    if (weights != NULL) weights += i0;
+    if (h->rows_only)
+        h->loss[which] = FCN(fcn_backprop_rows)(h->workspace[0], h->pack[which], h->params,
+                                                h->net, &part, Y, weights, h->batch->rows, i0);
+    else
+        h->loss[which] = FCN(fcn_backprop)(h->grads[which], h->workspace[which], h->params,
+                                           h->net, &part, Y, weights, which ? 0.0 : h->alpha,
+                                           h->weight_sum, 1.0, 0);
     if (which == 0) {
         h->first_end = seconds_now();
         h->first_seconds = h->first_end - start;
@@ -134,15 +144,27 @@ static void add_into(real *restrict grads, const real *restrict other, int64_t n
  * halves, on two threads unless the last ones were late. */
 static double backprop_halves(halves *h, real *second_half_space, int64_t n_params)
 {
-    h->grads[1] = second_half_space;
-    h->workspace[1] = second_half_space + n_params;
+    const int64_t rows = h->batch->rows;
+    if (h->rows_only) { /* the gradient is free until the team computes it */
+        h->pack[0] = h->workspace[0] + fcn_backprop_pack_offset(h->net, rows);
+        h->pack[1] = h->grads[0];
+    } else {
+        h->grads[1] = second_half_space;
+        h->workspace[1] = second_half_space + n_params;
+    }
     const int solo = *h->solo_batches > 0;
     *h->solo_batches -= solo;
     fcn_parallel_for(half_task, h, 2, solo ? 1 : fcn_max_threads());
     if (!solo && seconds_now() - h->first_end > LATE_FACTOR * h->first_seconds)
         *h->solo_batches = SOLO_BATCHES;
-    add_into(h->grads[0], h->grads[1], n_params);
-    const int64_t rows = h->batch->rows;
+    if (h->rows_only) {
+        fcn_input all = *h->batch;
+        if (all.indices == NULL) all.values = h->X_batch;
+        FCN(fcn_weight_gradients)(h->grads[0], h->workspace[0], h->params, h->net, &all,
+                                  h->alpha, h->weight_sum);
+    } else {
+        add_into(h->grads[0], h->grads[1], n_params);
+    }
     const real *sw = h->sw_batch;
     /* a half whose weights are all zero has a mean of 0 / 0 and adds nothing */
     const double first = FCN(fcn_sum_of_weights)(sw, h->half);
@@ -173,7 +195,8 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
          start += batch_size, batch_number++) {
         if (start > 0 && interrupted != NULL && interrupted()) return FCN_INTERRUPTED;
         int64_t rows = n_samples - start < batch_size ? n_samples - start : batch_size;
-        const int64_t half = fcn_minibatch_half(net, rows);
+        const int64_t whole_halves = fcn_minibatch_half(net, rows);
+        const int64_t half = whole_halves > 0 ? whole_halves : fcn_minibatch_row_half(net, rows);
         /* the gathered batch goes after the pass's own part of the workspace */
         real *X_batch = workspace + fcn_backprop_workspace_len(net, rows);
         real *Y_batch = X_batch + rows * n_in;
@@ -189,8 +212,8 @@ int FCN(fcn_train_epoch)(double *summed_loss, real *params, real *grads, real *s
         if (half > 0) { /* each half gathers its own dense rows */
             halves h = {.net = net, .params = params, .batch = &batch, .X_all = X->values,
                         .Y_batch = Y_batch, .sw_batch = weights, .order = order + start,
-                        .X_batch = X_batch, .grads = {grads}, .workspace = {workspace},
-                        .half = half, .alpha = alpha,
+                        .X_batch = X_batch, .rows_only = whole_halves == 0,
+                        .grads = {grads}, .workspace = {workspace}, .half = half, .alpha = alpha,
                         .weight_sum = FCN(fcn_sum_of_weights)(weights, rows),
                         .solo_batches = &solo_batches};
             batch_loss = backprop_halves(&h, second_half_space, n_params);

@@ -145,6 +145,17 @@ int64_t fcn_epoch_workspace_len(const fcn_net *net, int64_t batch_rows);
  * the threads, so that results are the same for any thread count. */
 int64_t fcn_minibatch_half(const fcn_net *net, int64_t rows);
 
+/* Rows of the first half of a minibatch of `rows` rows whose forward pass,
+ * loss and delta recursion fcn_train_epoch runs as two halves side by side,
+ * each on its rows of one workspace, before the team computes the weights'
+ * gradient from all of them; or 0. For a network without dropout whose
+ * products the team splits (fcn_minibatch_half gives 0), where the second
+ * half's products have room for their scratch in the gradient, unused until
+ * then. The gradient and so every step are those of the whole minibatch,
+ * bit for bit; its loss, as the two halves' means combined, may differ in
+ * the last bits. The network and rows alone decide. */
+int64_t fcn_minibatch_row_half(const fcn_net *net, int64_t rows);
+
 /* Reals needed by the workspace of fcn_predict for chunks of chunk_rows rows. */
 int64_t fcn_predict_workspace_len(const fcn_net *net, int64_t chunk_rows);
 

@@ -111,15 +111,16 @@ double FCN(fcn_forward_backward)(FCN_REAL *grads, FCN_REAL *workspace, const FCN
 /* One epoch of minibatch training: batches of batch_size rows taken from X,
  * Y and sample_weight in the given order (the last batch may be shorter);
  * each one gathered, passed forward and backward (as two halves of its rows
- * where fcn_minibatch_half says so), and used for one optimizer step. Before
- * each batch but the first it asks interrupted (if not NULL) whether to
- * stop. Writes the sum over the batches done of batch loss * batch rows to
- * summed_loss; returns an enum fcn_status. With dropout,
- * batch b's masks have the key fcn_dropout_key(dropout_seed, epoch, b)
- * (dropout.h): the caller names each epoch of a fit by a number no other
+ * where fcn_minibatch_half or fcn_minibatch_row_half says so), and used for
+ * one optimizer step. Before each batch but the first it asks interrupted
+ * (if not NULL) whether to stop. Writes the sum over the batches done of
+ * batch loss * batch rows to summed_loss; returns an enum fcn_status. With
+ * dropout, batch b's masks have the key fcn_dropout_key(dropout_seed, epoch,
+ * b) (dropout.h): the caller names each epoch of a fit by a number no other
  * epoch has.
  * X: all n_samples = X->rows rows (row_ids NULL), Y: (n_samples x units[L]),
- * sample_weight: (n_samples), order: (n_samples), grads: n_params,
+ * sample_weight: (n_samples), order: (n_samples), grads: n_params (scratch
+ * until each batch's gradient is written; at the end, the last batch's),
  * state: n_params reals for sgd (velocity), 2 * n_params for adam (m then
  * v), opt->adam_steps advancing with each step;
  * workspace: fcn_epoch_workspace_len(net, min(batch_size, X->rows)) reals. */

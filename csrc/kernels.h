@@ -13,6 +13,16 @@
 void FCN(fcn_bias_gradient)(real *db, const real *delta, int64_t rows, int64_t fan_out,
                             double weight_sum);
 
+/* fcn_dense_backward's two halves: dW and db, and delta_in (never NULL), apart,
+ * for passes that compute them at different times (train.c). */
+void FCN(fcn_dense_weight_gradient)(real *dW, real *db, real *pack, const real *delta,
+                                    const real *A_in, const real *W, int64_t rows,
+                                    int64_t fan_in, int64_t fan_out, double alpha,
+                                    double weight_sum);
+void FCN(fcn_dense_delta_in)(real *delta_in, real *pack, const real *delta, const real *A_in,
+                             const real *W, int64_t rows, int64_t fan_in, int64_t fan_out,
+                             int in_activation);
+
 /* ---- sparse.c: layer 1 when X is CSR (X->indices != NULL) ---- */
 
 /* A_out = f(X @ W + b) for the rows X reads. A_out: (X->rows x fan_out),
@@ -47,6 +57,20 @@ double FCN(fcn_backprop)(real *grads, real *workspace, const real *params, const
                          const fcn_input *X, const real *Y, const real *sample_weight,
                          double alpha, double weight_sum, double delta_scale,
                          uint64_t dropout_key);
+
+/* fcn_backprop in two parts, for a minibatch whose halves run the first side
+ * by side (epoch.c). The first, on X's rows [i0, i0 + X->rows) of a
+ * workspace laid out for layout_rows rows: the forward pass, delta[L] and the
+ * delta recursion down to delta[1], no dropout; returns the rows' loss as
+ * fcn_backprop does. pack: scratch for the products of X->rows rows. */
+double FCN(fcn_backprop_rows)(real *workspace, real *pack, const real *params,
+                              const fcn_net *net, const fcn_input *X, const real *Y,
+                              const real *sample_weight, int64_t layout_rows, int64_t i0);
+
+/* The second, on all of X's rows: every layer's dW and db into grads. */
+void FCN(fcn_weight_gradients)(real *grads, real *workspace, const real *params,
+                               const fcn_net *net, const fcn_input *X, double alpha,
+                               double weight_sum);
 
 /* 0.5 * alpha * ||W||^2 / weight_sum: the L2 term scikit-learn adds to each batch loss. */
 double FCN(fcn_l2_penalty)(const real *params, const fcn_net *net, double weight_sum,

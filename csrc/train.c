@@ -77,6 +77,35 @@ double FCN(fcn_sum_of_weights)(const real *sample_weight, int64_t rows)
     return (double)sum;
 }
 
+/* Rows [i0, i0 + X->rows) of a batch in a backprop workspace laid out for
+ * layout_rows rows: the whole batch (i0 = 0), or a half of it that runs on
+ * a thread of its own (epoch.c); pack: the products' scratch. */
+typedef struct {
+    real *workspace, *pack;
+    int64_t layout_rows, i0;
+} batch_rows;
+
+static batch_rows whole_batch(real *workspace, const fcn_net *net, int64_t rows)
+{
+    return (batch_rows){workspace, workspace + fcn_backprop_pack_offset(net, rows), rows, 0};
+}
+
+static real *A_of(const batch_rows *b, const fcn_net *net, int64_t l)
+{
+    return b->workspace + fcn_backprop_A_offset(net, b->layout_rows, l) + b->i0 * net->units[l];
+}
+
+static real *delta_of(const batch_rows *b, const fcn_net *net, int64_t l)
+{
+    return b->workspace + fcn_backprop_delta_offset(net, b->layout_rows, l) +
+           b->i0 * net->units[l];
+}
+
+static real *F_of(const batch_rows *b, const fcn_net *net, int64_t l)
+{
+    return b->workspace + fcn_backprop_F_offset(net, b->layout_rows, l) + b->i0 * net->units[l];
+}
+
 /* A_out = f(A_in @ W[l] + b[l]) for the X->rows rows of a pass; layer 1 of a
  * CSR X reads X itself (A_in is then unused). */
 static void layer_forward(real *A_out, real *pack, const real *A_in, const real *params,
@@ -91,60 +120,76 @@ static void layer_forward(real *A_out, real *pack, const real *A_in, const real 
                                net->units[l], activation);
 }
 
-/* The forward pass of a batch into its backprop workspace:
+/* The forward pass of X's rows into their rows of the workspace:
  *   A[l] = f(A[l-1] @ W[l] + b[l]) for l = 1 .. L, with A[0] = X;
  * with dropout, F[l] = f(Z[l]) and A[l] = F[l] * M[l] on the hidden layers. */
-static void forward_layers(real *workspace, const real *params, const fcn_net *net,
+static void forward_layers(const batch_rows *b, const real *params, const fcn_net *net,
                            const fcn_input *X, uint64_t dropout_key)
 {
-    const int64_t rows = X->rows;
-    real *pack = workspace + fcn_backprop_pack_offset(net, rows);
     const real *A_prev = X->values;
     for (int64_t l = 1; l <= net->n_layers; l++) {
-        real *A = workspace + fcn_backprop_A_offset(net, rows, l);
+        real *A = A_of(b, net, l);
         const int masked = net->dropout > 0 && l < net->n_layers;
-        real *F = masked ? workspace + fcn_backprop_F_offset(net, rows, l) : A;
-        layer_forward(F, pack, A_prev, params, net, X, l);
-        if (masked) FCN(fcn_dropout_forward)(A, F, dropout_key, l, rows, net->units[l], net->dropout);
+        real *F = masked ? F_of(b, net, l) : A;
+        layer_forward(F, b->pack, A_prev, params, net, X, l);
+        if (masked)
+            FCN(fcn_dropout_forward)(A, F, dropout_key, l, X->rows, net->units[l], net->dropout);
         A_prev = A;
     }
 }
 
-/* The backward pass, from delta[L] in the workspace down to layer 1: the
- * delta recursion
- *   delta[l-1] = (delta[l] @ W[l].T) * f'(Z[l-1])   (times M[l-1] with dropout)
- * and each layer's gradient
+/* The forward pass of X's rows, their loss (returned, without the L2 term)
+ * and delta[L] = A[L] - Y, or the loss's slope. */
+static double forward_and_output_delta(const batch_rows *b, const real *params,
+                                       const fcn_net *net, const fcn_input *X, const real *Y,
+                                       const real *sample_weight, double delta_scale,
+                                       uint64_t dropout_key)
+{
+    const int64_t L = net->n_layers, n_outputs = net->units[L];
+    forward_layers(b, params, net, X, dropout_key);
+    const real *A_L = A_of(b, net, L);
+    const double loss = FCN(fcn_loss)(A_L, Y, sample_weight, X->rows, n_outputs, net->loss,
+                                      net->loss_parameter);
+    FCN(fcn_output_delta)(delta_of(b, net, L), A_L, Y, sample_weight, X->rows, n_outputs,
+                          net->loss, net->loss_parameter, delta_scale);
+    return loss;
+}
+
+/* Layer l's gradient from X's rows:
  *   dW[l] = (A[l-1].T @ delta[l] + alpha * W[l]) / weight_sum,
  *   db[l] = sum(delta[l]) / weight_sum. */
-static void backward_layers(real *grads, real *workspace, const real *params,
-                            const fcn_net *net, const fcn_input *X, double alpha,
-                            double weight_sum, uint64_t dropout_key)
+static void layer_weight_gradient(real *grads, const batch_rows *b, const real *params,
+                                  const fcn_net *net, const fcn_input *X, int64_t l,
+                                  double alpha, double weight_sum)
 {
-    const int64_t rows = X->rows, *units = net->units;
+    real *dW = grads + fcn_weights_offset(net, l), *db = grads + fcn_bias_offset(net, l);
+    const real *W = params + fcn_weights_offset(net, l), *delta = delta_of(b, net, l);
+    if (l == 1 && X->indices != NULL) {
+        FCN(fcn_csr_backward)(dW, db, delta, X, W, net->units[0], net->units[1], alpha,
+                              weight_sum);
+        return;
+    }
+    const real *A_in = l == 1 ? X->values : A_of(b, net, l - 1);
+    FCN(fcn_dense_weight_gradient)(dW, db, b->pack, delta, A_in, W, X->rows, net->units[l - 1],
+                                   net->units[l], alpha, weight_sum);
+}
+
+/* One step of the delta recursion on X's rows, from layer l >= 2 down:
+ *   delta[l-1] = (delta[l] @ W[l].T) * f'(Z[l-1])   (times M[l-1] with dropout) */
+static void layer_delta_in(const batch_rows *b, const real *params, const fcn_net *net,
+                           const fcn_input *X, int64_t l, uint64_t dropout_key)
+{
+    const int64_t rows = X->rows, fan_in = net->units[l - 1];
     const int dropout = net->dropout > 0;
-    real *pack = workspace + fcn_backprop_pack_offset(net, rows);
-    for (int64_t l = net->n_layers; l >= 1; l--) {
-        real *dW = grads + fcn_weights_offset(net, l), *db = grads + fcn_bias_offset(net, l);
-        const real *W = params + fcn_weights_offset(net, l);
-        const real *delta = workspace + fcn_backprop_delta_offset(net, rows, l);
-        if (l == 1 && X->indices != NULL) {
-            FCN(fcn_csr_backward)(dW, db, delta, X, W, units[0], units[1], alpha, weight_sum);
-            continue;
-        }
-        /* layer 1 has no delta below it */
-        const real *A_in = l == 1 ? X->values : workspace + fcn_backprop_A_offset(net, rows, l - 1);
-        real *delta_in = l == 1 ? NULL : workspace + fcn_backprop_delta_offset(net, rows, l - 1);
-        /* with dropout, f' comes after the mask, from the unmasked F[l-1] */
-        FCN(fcn_dense_backward)(dW, db, delta_in, pack, delta, A_in, W, rows, units[l - 1],
-                                units[l], alpha, weight_sum,
-                                dropout ? FCN_IDENTITY : net->hidden_activation);
-        if (dropout && delta_in != NULL) {
-            FCN(fcn_dropout_backward)(delta_in, dropout_key, l - 1, rows, units[l - 1],
-                                      net->dropout);
-            FCN(fcn_activation_backward)(delta_in,
-                                         workspace + fcn_backprop_F_offset(net, rows, l - 1),
-                                         rows, units[l - 1], net->hidden_activation);
-        }
+    real *delta_in = delta_of(b, net, l - 1);
+    /* with dropout, f' comes after the mask, from the unmasked F[l-1] */
+    FCN(fcn_dense_delta_in)(delta_in, b->pack, delta_of(b, net, l), A_of(b, net, l - 1),
+                            params + fcn_weights_offset(net, l), rows, fan_in, net->units[l],
+                            dropout ? FCN_IDENTITY : net->hidden_activation);
+    if (dropout) {
+        FCN(fcn_dropout_backward)(delta_in, dropout_key, l - 1, rows, fan_in, net->dropout);
+        FCN(fcn_activation_backward)(delta_in, F_of(b, net, l - 1), rows, fan_in,
+                                     net->hidden_activation);
     }
 }
 
@@ -154,17 +199,37 @@ double FCN(fcn_backprop)(real *grads, real *workspace, const real *params, const
                          double alpha, double weight_sum, double delta_scale,
                          uint64_t dropout_key)
 {
-    const int64_t L = net->n_layers, rows = X->rows, n_outputs = net->units[L];
-    forward_layers(workspace, params, net, X, dropout_key);
-    const real *A_L = workspace + fcn_backprop_A_offset(net, rows, L);
-    const double loss = FCN(fcn_loss)(A_L, Y, sample_weight, rows, n_outputs, net->loss,
-                                      net->loss_parameter);
-    /* delta[L] = A[L] - Y, or the loss's slope */
-    FCN(fcn_output_delta)(workspace + fcn_backprop_delta_offset(net, rows, L), A_L, Y,
-                          sample_weight, rows, n_outputs, net->loss, net->loss_parameter,
-                          delta_scale);
-    backward_layers(grads, workspace, params, net, X, alpha, weight_sum, dropout_key);
+    const batch_rows b = whole_batch(workspace, net, X->rows);
+    const double loss = forward_and_output_delta(&b, params, net, X, Y, sample_weight,
+                                                 delta_scale, dropout_key);
+    /* down from layer L, each layer's gradient while its delta is fresh, then
+     * the delta below it (layer 1 has none) */
+    for (int64_t l = net->n_layers; l >= 1; l--) {
+        layer_weight_gradient(grads, &b, params, net, X, l, alpha, weight_sum);
+        if (l > 1) layer_delta_in(&b, params, net, X, l, dropout_key);
+    }
     return loss;
+}
+
+/* fcn_backprop_rows_f32, fcn_backprop_rows_f64 */
+double FCN(fcn_backprop_rows)(real *workspace, real *pack, const real *params,
+                              const fcn_net *net, const fcn_input *X, const real *Y,
+                              const real *sample_weight, int64_t layout_rows, int64_t i0)
+{
+    const batch_rows b = {workspace, pack, layout_rows, i0};
+    const double loss = forward_and_output_delta(&b, params, net, X, Y, sample_weight, 1.0, 0);
+    for (int64_t l = net->n_layers; l >= 2; l--) layer_delta_in(&b, params, net, X, l, 0);
+    return loss;
+}
+
+/* fcn_weight_gradients_f32, fcn_weight_gradients_f64 */
+void FCN(fcn_weight_gradients)(real *grads, real *workspace, const real *params,
+                               const fcn_net *net, const fcn_input *X, double alpha,
+                               double weight_sum)
+{
+    const batch_rows b = whole_batch(workspace, net, X->rows);
+    for (int64_t l = net->n_layers; l >= 1; l--)
+        layer_weight_gradient(grads, &b, params, net, X, l, alpha, weight_sum);
 }
 
 /* fcn_forward_backward_f32, fcn_forward_backward_f64 */

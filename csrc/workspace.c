@@ -65,17 +65,25 @@ int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)
     return fcn_size_mul(depth, fcn_size_add(N_padded, M_padded));
 }
 
-/* Reals of the pack scratch for the products of batches of rows rows:
- * A[l-1] @ W[l], and with backward A[l-1].T @ delta[l] and delta[l] @ W[l].T. */
-static int64_t pack_scratch_len(const fcn_net *net, int64_t rows, int backward)
+/* The products a pack scratch serves, per layer l */
+enum {
+    FORWARD = 1,          /* A[l-1] @ W[l] */
+    DELTAS = 2,           /* delta[l] @ W[l].T, for l > 1 (layer 1 has no delta below it) */
+    WEIGHT_GRADIENTS = 4, /* A[l-1].T @ delta[l] */
+};
+
+/* Reals of the pack scratch for the given products of batches of rows rows */
+static int64_t pack_scratch_len(const fcn_net *net, int64_t rows, int products)
 {
     int64_t largest = 0;
     for (int64_t l = 1; l <= net->n_layers; l++) {
-        int64_t fan_in = net->units[l - 1], fan_out = net->units[l];
-        largest = size_max(largest, fcn_pack_len(rows, fan_in, fan_out));
-        if (backward)
-            largest = size_max(largest, size_max(fcn_pack_len(fan_in, rows, fan_out),
-                                                 fcn_pack_len(rows, fan_out, fan_in)));
+        const int64_t fan_in = net->units[l - 1], fan_out = net->units[l];
+        if (products & FORWARD)
+            largest = size_max(largest, fcn_pack_len(rows, fan_in, fan_out));
+        if (products & WEIGHT_GRADIENTS)
+            largest = size_max(largest, fcn_pack_len(fan_in, rows, fan_out));
+        if ((products & DELTAS) && l > 1)
+            largest = size_max(largest, fcn_pack_len(rows, fan_out, fan_in));
     }
     return largest;
 }
@@ -108,7 +116,8 @@ int64_t fcn_backprop_pack_offset(const fcn_net *net, int64_t rows)
 
 int64_t fcn_backprop_workspace_len(const fcn_net *net, int64_t rows)
 {
-    return fcn_size_add(fcn_backprop_pack_offset(net, rows), pack_scratch_len(net, rows, 1));
+    return fcn_size_add(fcn_backprop_pack_offset(net, rows),
+                        pack_scratch_len(net, rows, FORWARD | DELTAS | WEIGHT_GRADIENTS));
 }
 
 /* ---- the epoch workspace: a backprop workspace, the gathered batch, the second half ---- */
@@ -127,17 +136,30 @@ static int64_t largest_layer(const fcn_net *net)
     return largest;
 }
 
+/* Whether the team splits the largest of a batch's products */
+static int team_splits_products(const fcn_net *net, int64_t rows)
+{
+    const int64_t largest_product = fcn_size_mul(rows, largest_layer(net));
+    return largest_product < 0 || largest_product >= FCN_PARALLEL_MIN_WORK;
+}
+
 int64_t fcn_minibatch_half(const fcn_net *net, int64_t rows)
 {
     const int64_t n_weights = fcn_weights_offset(net, net->n_layers + 1);
-    const int64_t largest_product = fcn_size_mul(rows, largest_layer(net));
-    const int team_splits_products =
-        largest_product < 0 || largest_product >= FCN_PARALLEL_MIN_WORK;
     const int64_t work = fcn_size_mul(rows, n_weights);
-    if (net->dropout > 0 || rows < 2 * HALF_MIN_ROWS || team_splits_products ||
+    if (net->dropout > 0 || rows < 2 * HALF_MIN_ROWS || team_splits_products(net, rows) ||
         (work >= 0 && work < SPLIT_MIN_WORK))
         return 0;
     return rows / 2;
+}
+
+int64_t fcn_minibatch_row_half(const fcn_net *net, int64_t rows)
+{
+    if (net->dropout > 0 || rows < 2 * HALF_MIN_ROWS || !team_splits_products(net, rows))
+        return 0;
+    /* the second half's products: forward and deltas */
+    const int64_t pack_len = pack_scratch_len(net, rows - rows / 2, FORWARD | DELTAS);
+    return pack_len >= 0 && pack_len <= fcn_param_count(net) ? rows / 2 : 0;
 }
 
 /* The most rows of a minibatch of at most batch_rows that runs as halves, or
@@ -184,5 +206,5 @@ int64_t fcn_predict_pack_offset(const fcn_net *net, int64_t chunk_rows)
 int64_t fcn_predict_workspace_len(const fcn_net *net, int64_t chunk_rows)
 {
     return fcn_size_add(fcn_predict_pack_offset(net, chunk_rows),
-                        pack_scratch_len(net, chunk_rows, 0));
+                        pack_scratch_len(net, chunk_rows, FORWARD));
 }

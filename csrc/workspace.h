@@ -12,6 +12,9 @@
  * second half's gradients and backprop workspace:
  *   grads                 (n_params)
  *   backprop workspace    of the second half's rows
+ * (where only their forward pass and delta recursion do, fcn_minibatch_row_half,
+ * the halves share the backprop workspace, and the second half's pack
+ * scratch is the gradient, unused until the halves are done).
  * The prediction workspace holds A[1] .. A[L-1] of one chunk, then pack.
  * workspace.c computes every offset and size; fcnet.h declares the public ones. */
 #ifndef FCN_WORKSPACE_H

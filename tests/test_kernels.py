@@ -334,6 +334,48 @@ def test_minibatch_in_halves_steps_as_the_whole_minibatch(dtype, sparse, rows):
                     atol=1e-6 if dtype == np.float32 else 1e-14)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_minibatch_in_row_halves_steps_as_the_whole_minibatch(dtype, sparse):
+    """A larger network's minibatch runs its forward pass and delta recursion
+    as two halves of its rows, then the weights' gradient on the team
+    (epoch.c): the gradient, and so every step, must be the whole
+    minibatch's bit for bit; the loss, summed by halves, to rounding. Batches
+    of 128 rows run as halves, the last of 44 whole; one half's weights are
+    all zero."""
+    rng = np.random.default_rng(14)
+    units, batch, rows = [1000, 256, 10], 128, 300
+    net, _, _, params = make_net(rng, units, "relu", "softmax", "log_loss", dtype)
+    assert net.minibatch_half(batch) == 0 and net.minibatch_row_half(batch) == 64
+    assert net.minibatch_row_half(rows % batch) == 0
+    X = random(rng, (rows, units[0]), dtype) * (rng.uniform(size=(rows, units[0])) < 0.5)
+    Y = np.eye(10, dtype=dtype)[rng.integers(0, 10, rows)]
+    weights = rng.uniform(0.5, 2, rows).astype(dtype)
+    order = rng.permutation(rows).astype(np.int64)
+    weights[order[batch:batch + 64]] = 0  # the second batch's first half counts for nothing
+    alpha, rate = 10.0, 0.05
+
+    def inputs(rows_of_X):
+        return _core.Input(scipy.sparse.csr_matrix(rows_of_X) if sparse else rows_of_X)
+
+    expected, velocity, expected_loss = params.copy(), np.zeros_like(params), 0.0
+    for start in range(0, rows, batch):
+        taken = order[start:start + batch]
+        grads = np.empty_like(params)
+        workspace = np.empty(net.backprop_workspace_len(len(taken)), dtype)
+        loss = _core.forward_backward(net, grads, workspace, expected, inputs(X[taken]),
+                                      Y[taken], weights[taken], alpha)
+        expected_loss += loss * len(taken)
+        _core.sgd_update(expected, velocity, grads, rate, 0.0, False)
+    trained, velocity = params.copy(), np.zeros_like(params)
+    workspace = np.empty(net.epoch_workspace_len(batch), dtype)
+    summed_loss = _core.train_epoch(net, _core.Optimizer("sgd", rate), trained,
+                                    np.empty_like(params), velocity, workspace, inputs(X), Y,
+                                    weights, order, batch, alpha)
+    assert_allclose(summed_loss, expected_loss, rtol=10 * RTOL[dtype])
+    assert_array_equal(trained, expected)
+
+
 def test_input_refuses_malformed_sparse_structure():
     X = scipy.sparse.csr_matrix(np.eye(3))
     X.indices[1] = 7

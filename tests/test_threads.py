@@ -32,14 +32,17 @@ def test_core_follows_threadpool_limits():
     FCNetRegressor(loss="huber", huber_epsilon=0.5),
     FCNetRegressor(loss="quantile", quantile=0.8, dropout=0.2),
 ], ids=["default", "dropout", "huber", "quantile-dropout"])
-@pytest.mark.parametrize("hidden", [(256, 200), (100,)], ids=["team", "halves"])
-def test_fit_is_bitwise_identical_for_any_thread_count(model, hidden):
+@pytest.mark.parametrize("n_features, hidden", [(64, (256, 200)), (64, (100,)), (1000, (256,))],
+                         ids=["team", "halves", "row-halves"])
+def test_fit_is_bitwise_identical_for_any_thread_count(model, n_features, hidden):
     # team: layers large enough (batch x fan_in x fan_out) for the team to
     # split the products, and weights enough (68k) for it to split the L2
     # penalty's sum; halves: products too small for it, minibatches run as
-    # two halves of their rows (but with dropout)
-    X, y = make_classification(n_samples=600, n_features=64, n_informative=20, n_classes=3,
-                               random_state=0)
+    # two halves of their rows (but with dropout); row-halves: the forward
+    # pass and delta recursion run as halves, the weights' gradient on the
+    # team (but with dropout)
+    X, y = make_classification(n_samples=600, n_features=n_features, n_informative=20,
+                               n_classes=3, random_state=0)
     if isinstance(model, FCNetRegressor):
         y = X[:, :2] @ [1.0, -2.0] + y
     fits = []

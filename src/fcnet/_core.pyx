@@ -144,6 +144,11 @@ cdef class Net:
         rows as two halves side by side, else 0."""
         return fcn_minibatch_half(&self.c, rows)
 
+    def minibatch_row_half(self, int64_t rows):
+        """Rows of the first half where train_epoch runs the forward pass and
+        delta recursion of a minibatch of rows rows as two halves, else 0."""
+        return fcn_minibatch_row_half(&self.c, rows)
+
     def predict_workspace_len(self, int64_t chunk_rows):
         """Length of the workspace of predict."""
         return _size(fcn_predict_workspace_len(&self.c, chunk_rows))
