@@ -1,8 +1,11 @@
 """Each C kernel against the NumPy reference (tests/reference_mlp.py), in
 float32 and float64, on shapes whose rows fill the products' tiles (4, 6, 12
 or 24 rows, by instruction set and output width: csrc/gemm.c) and leave a
-remainder under each. None is large enough for the thread team (at least
-2**22 multiply-adds a product); tests/test_products.py's are."""
+remainder under each. None but the row halves' network is large enough for
+the thread team (at least 2**22 multiply-adds a product);
+tests/test_products.py's are."""
+
+import math
 
 import numpy as np
 import pytest
@@ -336,13 +339,13 @@ def test_minibatch_in_halves_steps_as_the_whole_minibatch(dtype, sparse, rows):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_minibatch_in_row_halves_steps_as_the_whole_minibatch(dtype, sparse):
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_minibatch_in_row_halves_steps_as_the_whole_minibatch(dtype, sparse, solver):
     """A larger network's minibatch runs its forward pass and delta recursion
     as two halves of its rows, then the weights' gradient on the team
-    (epoch.c): the gradient, and so every step, must be the whole
-    minibatch's bit for bit; the loss, summed by halves, to rounding. Batches
-    of 128 rows run as halves, the last of 44 whole; one half's weights are
-    all zero."""
+    (epoch.c): every step must be the whole minibatch's bit for bit; the
+    loss, summed by halves, to rounding. Batches of 128 rows run as halves,
+    the last of 44 whole; one half's weights are all zero."""
     rng = np.random.default_rng(14)
     units, batch, rows = [1000, 256, 10], 128, 300
     net, _, _, params = make_net(rng, units, "relu", "softmax", "log_loss", dtype)
@@ -358,20 +361,28 @@ def test_minibatch_in_row_halves_steps_as_the_whole_minibatch(dtype, sparse):
     def inputs(rows_of_X):
         return _core.Input(scipy.sparse.csr_matrix(rows_of_X) if sparse else rows_of_X)
 
-    expected, velocity, expected_loss = params.copy(), np.zeros_like(params), 0.0
-    for start in range(0, rows, batch):
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    expected, state, expected_loss = params.copy(), np.zeros(2 * len(params), dtype), 0.0
+    for t, start in enumerate(range(0, rows, batch), start=1):
         taken = order[start:start + batch]
         grads = np.empty_like(params)
         workspace = np.empty(net.backprop_workspace_len(len(taken)), dtype)
         loss = _core.forward_backward(net, grads, workspace, expected, inputs(X[taken]),
                                       Y[taken], weights[taken], alpha)
         expected_loss += loss * len(taken)
-        _core.sgd_update(expected, velocity, grads, rate, 0.0, False)
-    trained, velocity = params.copy(), np.zeros_like(params)
+        m, v = state[:len(params)], state[len(params):]
+        if solver == "sgd":
+            _core.sgd_update(expected, m, grads, rate, 0.9, True)
+        else:
+            step_rate = rate * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+            _core.adam_update(expected, m, v, grads, step_rate, b1, b2, eps)
+    trained, state = params.copy(), np.zeros(2 * len(params), dtype)
     workspace = np.empty(net.epoch_workspace_len(batch), dtype)
-    summed_loss = _core.train_epoch(net, _core.Optimizer("sgd", rate), trained,
-                                    np.empty_like(params), velocity, workspace, inputs(X), Y,
-                                    weights, order, batch, alpha)
+    optimizer = (_core.Optimizer("sgd", rate, momentum=0.9, nesterov=True) if solver == "sgd"
+                 else _core.Optimizer("adam", rate, beta_1=b1, beta_2=b2, epsilon=eps))
+    summed_loss = _core.train_epoch(net, optimizer, trained, np.empty_like(params),
+                                    state[:len(params)] if solver == "sgd" else state,
+                                    workspace, inputs(X), Y, weights, order, batch, alpha)
     assert_allclose(summed_loss, expected_loss, rtol=10 * RTOL[dtype])
     assert_array_equal(trained, expected)
 
