@@ -294,6 +294,29 @@ def test_sparse_input_matches_dense(dtype):
             assert_allclose(mine, reference, **tol)
 
 
+def minibatch_problem(rng, units, rows, dtype):
+    """X with half its entries zero, one-hot Y, sample weights, a shuffled order."""
+    X = random(rng, (rows, units[0]), dtype) * (rng.uniform(size=(rows, units[0])) < 0.5)
+    Y = np.eye(units[-1], dtype=dtype)[rng.integers(0, units[-1], rows)]
+    weights = rng.uniform(0.5, 2, rows).astype(dtype)
+    return X, Y, weights, rng.permutation(rows).astype(np.int64)
+
+
+def whole_minibatch_steps(net, params, inputs, X, Y, weights, order, batch, alpha, step):
+    """params after forward_backward on each whole minibatch in turn and
+    step(params, grads, t) for t = 1, 2, ...; and the sum of loss * rows."""
+    expected, expected_loss = params.copy(), 0.0
+    for t, start in enumerate(range(0, len(order), batch), start=1):
+        taken = order[start:start + batch]
+        grads = np.empty_like(params)
+        workspace = np.empty(net.backprop_workspace_len(len(taken)), params.dtype)
+        loss = _core.forward_backward(net, grads, workspace, expected, inputs(X[taken]),
+                                      Y[taken], weights[taken], alpha)
+        expected_loss += loss * len(taken)
+        step(expected, grads, t)
+    return expected, expected_loss
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("rows", [1300, 300])
@@ -307,10 +330,7 @@ def test_minibatch_in_halves_steps_as_the_whole_minibatch(dtype, sparse, rows):
     units, batch = [64, 100, 10], 1000
     net, _, _, params = make_net(rng, units, "relu", "softmax", "log_loss", dtype)
     assert net.minibatch_half(batch) == 0 and net.minibatch_half(300) == 150
-    X = random(rng, (rows, units[0]), dtype) * (rng.uniform(size=(rows, units[0])) < 0.5)
-    Y = np.eye(10, dtype=dtype)[rng.integers(0, 10, rows)]
-    weights = rng.uniform(0.5, 2, rows).astype(dtype)
-    order = rng.permutation(rows).astype(np.int64)
+    X, Y, weights, order = minibatch_problem(rng, units, rows, dtype)
     if rows == 300:
         weights[order[:150]] = 0  # a first half that counts for nothing: its mean is 0 / 0
     alpha, rate = 10.0, 0.05  # an L2 term large enough to show twice in float32
@@ -318,15 +338,11 @@ def test_minibatch_in_halves_steps_as_the_whole_minibatch(dtype, sparse, rows):
     def inputs(rows_of_X):
         return _core.Input(scipy.sparse.csr_matrix(rows_of_X) if sparse else rows_of_X)
 
-    expected, expected_loss = params.copy(), 0.0
-    for start in range(0, rows, batch):
-        taken = order[start:start + batch]
-        grads = np.empty_like(params)
-        workspace = np.empty(net.backprop_workspace_len(len(taken)), dtype)
-        loss = _core.forward_backward(net, grads, workspace, expected, inputs(X[taken]),
-                                      Y[taken], weights[taken], alpha)
-        expected_loss += loss * len(taken)
-        expected -= rate * grads
+    def sgd(params, grads, t):
+        params -= rate * grads
+
+    expected, expected_loss = whole_minibatch_steps(net, params, inputs, X, Y, weights, order,
+                                                    batch, alpha, sgd)
     trained, velocity = params.copy(), np.zeros_like(params)
     workspace = np.empty(net.epoch_workspace_len(min(batch, rows)), dtype)
     summed_loss = _core.train_epoch(net, _core.Optimizer("sgd", rate), trained,
@@ -351,38 +367,32 @@ def test_minibatch_in_row_halves_steps_as_the_whole_minibatch(dtype, sparse, sol
     net, _, _, params = make_net(rng, units, "relu", "softmax", "log_loss", dtype)
     assert net.minibatch_half(batch) == 0 and net.minibatch_row_half(batch) == 64
     assert net.minibatch_row_half(rows % batch) == 0
-    X = random(rng, (rows, units[0]), dtype) * (rng.uniform(size=(rows, units[0])) < 0.5)
-    Y = np.eye(10, dtype=dtype)[rng.integers(0, 10, rows)]
-    weights = rng.uniform(0.5, 2, rows).astype(dtype)
-    order = rng.permutation(rows).astype(np.int64)
+    X, Y, weights, order = minibatch_problem(rng, units, rows, dtype)
     weights[order[batch:batch + 64]] = 0  # the second batch's first half counts for nothing
-    alpha, rate = 10.0, 0.05
+    alpha, rate, b1, b2, eps = 10.0, 0.05, 0.9, 0.999, 1e-8
+    state = np.zeros(2 * len(params), dtype)
+    m, v = state[:len(params)], state[len(params):]  # sgd: the velocity is m
 
     def inputs(rows_of_X):
         return _core.Input(scipy.sparse.csr_matrix(rows_of_X) if sparse else rows_of_X)
 
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    expected, state, expected_loss = params.copy(), np.zeros(2 * len(params), dtype), 0.0
-    for t, start in enumerate(range(0, rows, batch), start=1):
-        taken = order[start:start + batch]
-        grads = np.empty_like(params)
-        workspace = np.empty(net.backprop_workspace_len(len(taken)), dtype)
-        loss = _core.forward_backward(net, grads, workspace, expected, inputs(X[taken]),
-                                      Y[taken], weights[taken], alpha)
-        expected_loss += loss * len(taken)
-        m, v = state[:len(params)], state[len(params):]
+    def step(params, grads, t):
         if solver == "sgd":
-            _core.sgd_update(expected, m, grads, rate, 0.9, True)
+            _core.sgd_update(params, m, grads, rate, 0.9, True)
         else:
             step_rate = rate * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
-            _core.adam_update(expected, m, v, grads, step_rate, b1, b2, eps)
-    trained, state = params.copy(), np.zeros(2 * len(params), dtype)
-    workspace = np.empty(net.epoch_workspace_len(batch), dtype)
+            _core.adam_update(params, m, v, grads, step_rate, b1, b2, eps)
+
+    expected, expected_loss = whole_minibatch_steps(net, params, inputs, X, Y, weights, order,
+                                                    batch, alpha, step)
+    state[:] = 0
+    trained = params.copy()
     optimizer = (_core.Optimizer("sgd", rate, momentum=0.9, nesterov=True) if solver == "sgd"
                  else _core.Optimizer("adam", rate, beta_1=b1, beta_2=b2, epsilon=eps))
     summed_loss = _core.train_epoch(net, optimizer, trained, np.empty_like(params),
-                                    state[:len(params)] if solver == "sgd" else state,
-                                    workspace, inputs(X), Y, weights, order, batch, alpha)
+                                    m if solver == "sgd" else state,
+                                    np.empty(net.epoch_workspace_len(batch), dtype), inputs(X),
+                                    Y, weights, order, batch, alpha)
     assert_allclose(summed_loss, expected_loss, rtol=10 * RTOL[dtype])
     assert_array_equal(trained, expected)
 
