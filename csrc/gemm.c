@@ -257,19 +257,20 @@ static int in_place_thrashes(const product *p)
 
 /* Pack K block `block` of B, panels [first, end), into B_pack, where the
  * block before it is done with (each K block reads only its own); the last
- * panel, where it is half, at the half's width (in a slot of the whole
- * width). */
+ * panel, where it is half, at the half's width. Each panel has a slot of
+ * the full depth kc, whatever its block's depth: the tasks that split C's
+ * columns pack their panels block by block, each at its own pace, and a
+ * last block shallower than the others must not move a panel into a slot
+ * another task still reads. */
 static void pack_B_block(const product *p, int64_t block, int64_t first, int64_t end)
 {
     const kernels *g = p->g;
-    const int64_t k0 = block * p->kc, kc = min_i64(p->kc, p->K - k0), last = p->n_panels - 1;
-    real *B_block = p->B_pack;
-    const int64_t whole_end = p->last != g && end > last ? last : end;
-    g->pack_B(B_block, p->B.data, p->B.row, p->B.col, k0, kc, p->N, first, whole_end);
-    if (whole_end < end) {
-        const int64_t j0 = last * g->tile_cols;
-        p->last->pack_B(B_block + last * kc * g->tile_cols, p->B.data + j0 * p->B.col, p->B.row,
-                        p->B.col, k0, kc, p->N - j0, 0, 1);
+    const int64_t k0 = block * p->kc, kc = min_i64(p->kc, p->K - k0);
+    for (int64_t panel = first; panel < end; panel++) {
+        const kernels *width = panel == p->n_panels - 1 ? p->last : g;
+        const int64_t j0 = panel * g->tile_cols;
+        width->pack_B(p->B_pack + panel * p->kc * g->tile_cols, p->B.data + j0 * p->B.col,
+                      p->B.row, p->B.col, k0, kc, p->N - j0, 0, 1);
     }
 }
 
@@ -284,7 +285,7 @@ static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64
     for (int64_t panel = first; panel < end; panel++) {
         const kernels *tile = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols, cols = min_i64(g->tile_cols, p->N - j0);
-        const real *B_panel = B_block + panel * kc * g->tile_cols;
+        const real *B_panel = B_block + panel * p->kc * g->tile_cols;
         for (int64_t r0 = i0; r0 < i1; r0 += g->tile_rows) {
             real *C = p->C + r0 * p->N + j0;
             if (r0 < packed_from)

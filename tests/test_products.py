@@ -24,10 +24,11 @@ _core.force_gemm_kernels("auto")
 # remainders in M and N; rows of 4 KiB in float32 (packed A); the team's
 # size; outputs of one AVX-512 vector or less (its narrow tile); a transposed
 # A of columns 2 KiB apart and many panels, or of K blocks spanning many pages
-# (both packed)
+# (both packed); K blocks of unequal depth on the team's tasks that split C's
+# columns, each packing its panels at its own pace
 SHAPES = [(2, 37, 19), (3, 5, 1), (61, 700, 1), (45, 600, 41), (29, 1024, 70),
           (26, 512, 35), (203, 130, 77), (300, 64, 100), (57, 23, 12), (33, 7, 6),
-          (45, 512, 520), (230, 800, 260)]
+          (45, 512, 520), (230, 800, 260), (40, 513, 129)]
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_fused_kernels_agree_bitwise(dtype, rows, fan_in, fan_out):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rows, fan_in, fan_out",
                          [(300, 64, 100), (256, 1024, 70), (97, 512, 300), (257, 1100, 1),
-                          (600, 512, 530)])
+                          (600, 512, 530), (40, 513, 129)])
 def test_products_are_bitwise_the_same_for_any_thread_count(dtype, rows, fan_in, fan_out):
     """Large enough for the team; the tasks split rows, never a sum."""
     args = layer(rows, fan_in, fan_out, dtype)
