@@ -19,6 +19,10 @@ void FCN(fcn_activation_backward)(FCN_REAL *delta, const FCN_REAL *A, int64_t ro
 
 /* ---- dense.c ---- */
 
+/* A layer's products called alone, one layer at a time (the bridge): the
+ * thread team splits them from fewer multiply-adds than inside a training
+ * or prediction pass (kernels.h says why). */
+
 /* A_out = f(A_in @ W + b): the weighted input sums with bias and activation
  * fused into the epilogue.
  * A_out: (rows x fan_out), pack: scratch of fcn_pack_len(rows, fan_in, fan_out)

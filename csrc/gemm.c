@@ -441,15 +441,15 @@ static void matrix_vector_task(void *context, int64_t task)
  * four panels, one half, the threads' shares were uneven: digits' batch
  * predict 25% slower); the epilogue takes parts of rows; each group's
  * packed remainder rows fit in pack; and C has at most 16 rows per unit of
- * depth, 4 where its last panel is partial. Each task writes a strip of
+ * depth, 2 where its last panel is partial. Each task writes a strip of
  * every row of C, beside the other tasks' strips: the shallower the
  * product, the more often its tiles store, and the lines where two strips
  * meet pass between the cores; a partial last panel also leaves the tasks
  * uneven. Measured on two Xeon cores, AVX-512 and AVX2, M = 256 to 2000,
  * K = 16 to 256, N = 64, 100 and 128: (2000, 16, 64) ran at 116 GFLOP/s by
- * columns, 220 by rows, (512, 32, 100) at 97 and 167, while within the rule
- * (256, 64, 128) and digits' (64, 200, 100) Aᵀ·B ran 1.3-1.8x faster by
- * columns. */
+ * columns, 220 by rows, (512, 32, 100) at 97 and 167, digits' (200, 64,
+ * 100) with its bias at 95 and 111, while within the rule (256, 64, 128)
+ * and digits' (64, 200, 100) Aᵀ·B ran 1.3-1.8x faster by columns. */
 static int split_columns(const product *p, int threads, int whole_rows)
 {
     const int64_t remainders = p->n_tasks * p->g->tile_rows * p->kc;
@@ -457,14 +457,15 @@ static int split_columns(const product *p, int threads, int whole_rows)
     const int64_t A_bytes = p->M * p->K * (int64_t)sizeof(real);
     const int wide = p->A.col == 1 && p->n_panels >= 4 * threads;
     const int64_t A_most = wide ? l2_bytes() / 2 : l2_bytes() / 4;
-    const int64_t rows_most = (p->N % p->g->tile_cols == 0 ? 16 : 4) * p->K;
+    const int64_t rows_most = (p->N % p->g->tile_cols == 0 ? 16 : 2) * p->K;
     return threads > 1 && p->n_tasks >= threads && p->M <= rows_most && !p->pack_all_of_A &&
            A_bytes <= A_most && !whole_rows && remainders <= room;
 }
 
 /* fcn_gemm_f32, fcn_gemm_f64 */
 void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
-                   int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue)
+                   int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue,
+                   int64_t team_min_work)
 {
     const kernels *g = kernels_for(N);
     if ((M <= UNPACKED_MAX_ROWS || (K <= UNPACKED_MAX_DEPTH && N >= UNPACKED_MIN_WIDTH)) &&
@@ -486,7 +487,7 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
                          threads);
         return;
     }
-    const int threads = fcn_threads_for(M * N * K, FCN_PARALLEL_MIN_WORK);
+    const int threads = fcn_threads_for(M * N * K, team_min_work);
     product p = {.g = g, .last = g, .C = C, .A = A, .B = B, .M = M, .N = N, .K = K,
                  .kc = block_depth(g, K), .n_panels = (N + g->tile_cols - 1) / g->tile_cols,
                  .epilogue = epilogue};

@@ -56,9 +56,12 @@ typedef struct FCN(fcn_epilogue) {
 } FCN(fcn_epilogue);
 
 /* C (M x N, row-major) = A (M x K) @ B (K x N), then the epilogue on every
- * block of C. pack: scratch of fcn_pack_len(M, K, N) reals.
+ * block of C. pack: scratch of fcn_pack_len(M, K, N) reals. team_min_work:
+ * the fewest multiply-adds (M N K) for which a blocked product runs on the
+ * thread team (kernels.h says which).
  * fcn_gemm_f32, fcn_gemm_f64 */
 void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
-                   int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue);
+                   int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue,
+                   int64_t team_min_work);
 
 #endif /* FCN_GEMM_H */

@@ -9,19 +9,38 @@
 
 /* ---- dense.c ---- */
 
+/* The fewest multiply-adds (rows x fan_in x fan_out) from which the thread
+ * team splits a layer's product called alone: fcnet_api.h's fcn_dense_forward
+ * and fcn_dense_backward, which the bridge calls one layer at a time. Inside
+ * a pass over a minibatch or a chunk of rows, train.c gives
+ * FCN_PARALLEL_MIN_WORK (threads.h), four times more: there the pass's next
+ * steps, on one core, read the rows the team wrote on both. Measured on two
+ * Xeon cores: digits' products of 1.3M multiply-adds ran 1.3-1.8x faster
+ * alone on the team, those of 0.2-0.3M at best 1.2x and some 3x slower; a
+ * digits epoch with dropout, which runs them inside whole minibatches, went
+ * from 35 to 42 ms with the team. */
+#define FCN_ALONE_MIN_WORK (1 << 20)
+
+/* fcn_dense_forward, its product on the team from team_min_work
+ * multiply-adds */
+void FCN(fcn_dense_layer_forward)(real *A_out, real *pack, const real *A_in, const real *W,
+                                  const real *b, int64_t rows, int64_t fan_in, int64_t fan_out,
+                                  int activation, int64_t team_min_work);
+
 /* db = sum over rows of delta / weight_sum. db: (fan_out), delta: (rows x fan_out) */
 void FCN(fcn_bias_gradient)(real *db, const real *delta, int64_t rows, int64_t fan_out,
                             double weight_sum);
 
 /* fcn_dense_backward's two halves: dW and db, and delta_in (never NULL), apart,
- * for passes that compute them at different times (train.c). */
+ * for passes that compute them at different times (train.c); their products
+ * on the team from team_min_work multiply-adds. */
 void FCN(fcn_dense_weight_gradient)(real *dW, real *db, real *pack, const real *delta,
                                     const real *A_in, const real *W, int64_t rows,
                                     int64_t fan_in, int64_t fan_out, double alpha,
-                                    double weight_sum);
+                                    double weight_sum, int64_t team_min_work);
 void FCN(fcn_dense_delta_in)(real *delta_in, real *pack, const real *delta, const real *A_in,
                              const real *W, int64_t rows, int64_t fan_in, int64_t fan_out,
-                             int in_activation);
+                             int in_activation, int64_t team_min_work);
 
 /* ---- sparse.c: layer 1 when X is CSR (X->indices != NULL) ---- */
 

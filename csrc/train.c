@@ -107,7 +107,8 @@ static real *F_of(const batch_rows *b, const fcn_net *net, int64_t l)
 }
 
 /* A_out = f(A_in @ W[l] + b[l]) for the X->rows rows of a pass; layer 1 of a
- * CSR X reads X itself (A_in is then unused). */
+ * CSR X reads X itself (A_in is then unused). A pass's products run on the
+ * team from FCN_PARALLEL_MIN_WORK multiply-adds (kernels.h says why). */
 static void layer_forward(real *A_out, real *pack, const real *A_in, const real *params,
                           const fcn_net *net, const fcn_input *X, int64_t l)
 {
@@ -116,8 +117,8 @@ static void layer_forward(real *A_out, real *pack, const real *A_in, const real 
     if (l == 1 && X->indices != NULL)
         FCN(fcn_csr_forward)(A_out, X, W, b, net->units[1], activation);
     else
-        FCN(fcn_dense_forward)(A_out, pack, A_in, W, b, X->rows, net->units[l - 1],
-                               net->units[l], activation);
+        FCN(fcn_dense_layer_forward)(A_out, pack, A_in, W, b, X->rows, net->units[l - 1],
+                                     net->units[l], activation, FCN_PARALLEL_MIN_WORK);
 }
 
 /* The forward pass of X's rows into their rows of the workspace:
@@ -171,7 +172,7 @@ static void layer_weight_gradient(real *grads, const batch_rows *b, const real *
     }
     const real *A_in = l == 1 ? X->values : A_of(b, net, l - 1);
     FCN(fcn_dense_weight_gradient)(dW, db, b->pack, delta, A_in, W, X->rows, net->units[l - 1],
-                                   net->units[l], alpha, weight_sum);
+                                   net->units[l], alpha, weight_sum, FCN_PARALLEL_MIN_WORK);
 }
 
 /* One step of the delta recursion on X's rows, from layer l >= 2 down:
@@ -185,7 +186,8 @@ static void layer_delta_in(const batch_rows *b, const real *params, const fcn_ne
     /* with dropout, f' comes after the mask, from the unmasked F[l-1] */
     FCN(fcn_dense_delta_in)(delta_in, b->pack, delta_of(b, net, l), A_of(b, net, l - 1),
                             params + fcn_weights_offset(net, l), rows, fan_in, net->units[l],
-                            dropout ? FCN_IDENTITY : net->hidden_activation);
+                            dropout ? FCN_IDENTITY : net->hidden_activation,
+                            FCN_PARALLEL_MIN_WORK);
     if (dropout) {
         FCN(fcn_dropout_backward)(delta_in, dropout_key, l - 1, rows, fan_in, net->dropout);
         FCN(fcn_activation_backward)(delta_in, F_of(b, net, l - 1), rows, fan_in,

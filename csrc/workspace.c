@@ -136,7 +136,8 @@ static int64_t largest_layer(const fcn_net *net)
     return largest;
 }
 
-/* Whether the team splits the largest of a batch's products */
+/* Whether the team splits the largest of a batch's products (train.c's
+ * passes split from FCN_PARALLEL_MIN_WORK) */
 static int team_splits_products(const fcn_net *net, int64_t rows)
 {
     const int64_t largest_product = fcn_size_mul(rows, largest_layer(net));

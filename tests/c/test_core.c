@@ -208,7 +208,7 @@ static void test_all_product_shapes(void)
         for (size_t k = 0; k < sizeof FAN_INS / sizeof *FAN_INS; k++)
             for (size_t n = 0; n < sizeof FAN_OUTS / sizeof *FAN_OUTS; n++)
                 test_products(ROWS[r], FAN_INS[k], FAN_OUTS[n]);
-    /* above FCN_PARALLEL_MIN_WORK in each product: the OpenMP paths */
+    /* above FCN_ALONE_MIN_WORK in each product (kernels.h): the team's paths */
     test_products(300, 70, 130);
     test_products(1100, 33, 47);
     test_products(40, 513, 129);
