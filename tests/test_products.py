@@ -116,6 +116,33 @@ def test_epilogue_finishes_rows_block_by_block_of_columns(dtype, activation):
     assert_allclose(out, expected, rtol=0, atol=tol * np.abs(Z).max())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_epilogues_finish_strips_of_columns_as_one_thread_finishes_rows(dtype):
+    """A small A and whole panels: on two threads the tasks split C's columns
+    and each finishes a strip of every row (bias and tanh, L2 and scaling,
+    tanh's derivative); one thread finishes whole rows. Both must match
+    numpy, and each other bit for bit."""
+    A, W, delta = layer(100, 256, 128, dtype)
+    A_in = np.tanh(A)  # the outputs of a tanh layer, for the derivative
+    b = np.linspace(-1, 1, 128).astype(dtype)
+    alpha, weight_sum = 0.1, 100.0
+    by_threads = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads):
+            out = np.empty((100, 128), dtype)
+            _core.dense_forward(out, A_in, W, b, "tanh")
+            dW, db, delta_in = np.empty_like(W), np.empty(128, dtype), np.empty_like(A_in)
+            _core.dense_backward(dW, db, delta_in, delta, A_in, W, alpha, weight_sum, "tanh")
+            by_threads.append((out, dW, db, delta_in))
+    A64, W64, delta64 = (x.astype(np.float64) for x in (A_in, W, delta))
+    expected = (np.tanh(A64 @ W64 + b), (A64.T @ delta64 + alpha * W64) / weight_sum,
+                delta64.sum(axis=0) / weight_sum, (delta64 @ W64.T) * (1 - A64**2))
+    tol = {np.float32: 1e-5, np.float64: 1e-13}[dtype] * np.sqrt(256)
+    for mine, one_thread, reference in zip(by_threads[1], by_threads[0], expected):
+        assert_allclose(mine, reference, rtol=0, atol=tol * np.abs(reference).max())
+        assert_array_equal(mine, one_thread)
+
+
 def test_forcing_a_kernel_the_cpu_lacks_changes_nothing():
     assert _core.force_gemm_kernels("baseline")
     assert _core.force_gemm_kernels("auto")
