@@ -228,6 +228,32 @@ def test_bridge_refuses_buffers_too_small():
         _core.dense_forward(np.empty((10, 3)), X, np.empty((4, 8)), np.empty(8), "relu")
 
 
+def test_layer_products_refuse_arrays_c_cannot_read_as_given():
+    """dense_forward and dense_backward check their arrays through numpy's C
+    API: one float dtype for all, C-contiguous, written ones writable."""
+    A, W, b = np.ones((10, 4)), np.ones((4, 8)), np.zeros(8)
+    out = np.empty((10, 8))
+    with pytest.raises(TypeError, match="A_out must be a numpy array of float32 or float64"):
+        _core.dense_forward(out.tolist(), A, W, b, "relu")
+    with pytest.raises(ValueError, match="W must be a C-contiguous 2-d numpy array of float64"):
+        _core.dense_forward(out, A, W.astype(np.float32), b, "relu")
+    with pytest.raises(ValueError, match="A_in must be a C-contiguous 2-d"):
+        _core.dense_forward(out, np.ones((4, 10)).T, W, b, "relu")
+    read_only = np.empty((10, 8))
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="A_out must be a C-contiguous writable"):
+        _core.dense_forward(read_only, A, W, b, "relu")
+    with pytest.raises(ValueError, match="pack must hold at least"):
+        _core.dense_forward(out, A, W, b, "relu", np.empty(1))
+    dW, db, delta = np.empty((4, 8)), np.empty(8), np.ones((10, 8))
+    with pytest.raises(ValueError, match="db must be a C-contiguous writable 1-d"):
+        _core.dense_backward(dW, np.empty((8, 1)), None, delta, A, W, 0.0, 10.0, "relu")
+    with pytest.raises(ValueError, match="shape mismatch"):
+        _core.dense_backward(dW, db, np.empty((10, 3)), delta, A, W, 0.0, 10.0, "relu")
+    _core.dense_backward(dW, db, None, delta, A, W, 0.0, 10.0, "relu")
+    assert_allclose(db, np.full(8, 1.0))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_exp_output_and_poisson_loss(dtype):
     rng = np.random.default_rng(10)

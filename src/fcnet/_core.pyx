@@ -3,7 +3,8 @@
 
 Design: every function takes typed memoryviews (C-contiguous), checks the
 sizes that keep the C side inside its buffers, and makes one C call with the
-GIL released. The C functions are called by their names in C without the
+GIL released; the products of one layer read numpy arrays through numpy's C
+API instead, as their calls cost more than a small layer's arithmetic. The C functions are called by their names in C without the
 precision's suffix (fcn_train_epoch): _capi.pxd, generated from
 _capi.pxd.tp, dispatches each on the fused type `floating` to its _f32 or
 _f64 kernel. No arithmetic happens here, and no layout: the estimators
@@ -15,6 +16,10 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 import numpy as np
 import scipy.sparse
+
+cimport numpy as cnp
+
+cnp.import_array()
 
 from fcnet._capi cimport *
 
@@ -293,52 +298,113 @@ def activation_backward(floating[:, ::1] delta, const floating[:, ::1] A, str ac
         fcn_activation_backward(&delta[0, 0], &A[0, 0], A.shape[0], A.shape[1], code)
 
 
-cdef floating[::1] _scratch(floating[::1] pack, int64_t length):
+# The products of one layer (dense_forward, dense_backward), called once per
+# layer by the backprop API and one by one by benchmarks/bench_gemm.py, read
+# their arrays through numpy's C API: five typed memoryviews and Cython's
+# dispatch between float32 and float64 cost about 1 µs a call, seven times a
+# course layer's product (Xeon), these checks a tenth of that.
+
+cdef int _real_type(object array, str name) except -1:
+    """NPY_FLOAT32 or NPY_FLOAT64, the type of a layer's arrays, from one of them."""
+    cdef int real_type
+    if cnp.PyArray_Check(array):
+        real_type = cnp.PyArray_TYPE(<cnp.ndarray>array)
+        if real_type == cnp.NPY_FLOAT32 or real_type == cnp.NPY_FLOAT64:
+            return real_type
+    raise TypeError(f"fcnet core: {name} must be a numpy array of float32 or float64")
+
+
+cdef char *_reals(object array, int real_type, int ndim, bint written, str name) except NULL:
+    """The data of array, checked as C reads it: a C-contiguous numpy array of
+    real_type with ndim dimensions, writable where C writes it."""
+    cdef cnp.ndarray checked
+    if cnp.PyArray_Check(array):
+        checked = <cnp.ndarray>array
+        if (cnp.PyArray_TYPE(checked) == real_type and cnp.PyArray_NDIM(checked) == ndim
+                and cnp.PyArray_IS_C_CONTIGUOUS(checked)
+                and (not written or cnp.PyArray_ISWRITEABLE(checked))):
+            return <char *>cnp.PyArray_DATA(checked)
+    dtype = "float32" if real_type == cnp.NPY_FLOAT32 else "float64"
+    raise ValueError(f"fcnet core: {name} must be a C-contiguous{' writable' if written else ''}"
+                     f" {ndim}-d numpy array of {dtype}, as the layer's other arrays")
+
+
+cdef inline int64_t _dim(object array, int axis):
+    """The size of a checked array (_reals) along axis."""
+    return cnp.PyArray_DIM(<cnp.ndarray>array, axis)
+
+
+cdef object _scratch(object pack, int real_type, int64_t length):
     """The products' scratch of length reals: pack when given (reused across
-    calls; typed, so that its dtype is the operands'), else a new one."""
+    calls), else a new one."""
     if pack is None:
-        return np.empty(length, dtype=np.float64 if floating is double else np.float32)
-    if pack.shape[0] < length:  # the message is formatted only when it is needed
+        return np.empty(length, dtype=np.float32 if real_type == cnp.NPY_FLOAT32 else np.float64)
+    _reals(pack, real_type, 1, True, "pack")
+    if _dim(pack, 0) < length:  # the message is formatted only when it is needed
         _require(False, f"pack must hold at least {length} entries")
     return pack
 
 
-def dense_forward(floating[:, ::1] A_out, const floating[:, ::1] A_in,
-                  const floating[:, ::1] W, const floating[::1] b, str activation,
-                  floating[::1] pack=None):
-    """A_out = f(A_in @ W + b). pack: optional scratch, as pack_len(rows, fan_in, fan_out)."""
-    _require(A_in.shape[1] == W.shape[0] and b.shape[0] == W.shape[1]
-             and A_out.shape[0] == A_in.shape[0] and A_out.shape[1] == W.shape[1],
-             "shape mismatch")
+def dense_forward(A_out, A_in, W, b, str activation, pack=None):
+    """A_out = f(A_in @ W + b), numpy arrays of one float dtype. pack: optional
+    scratch, as pack_len(rows, fan_in, fan_out)."""
+    cdef int real_type = _real_type(A_out, "A_out")
+    cdef char *out = _reals(A_out, real_type, 2, True, "A_out")
+    cdef char *inputs = _reals(A_in, real_type, 2, False, "A_in")
+    cdef char *weights = _reals(W, real_type, 2, False, "W")
+    cdef char *bias = _reals(b, real_type, 1, False, "b")
+    cdef int64_t rows = _dim(A_in, 0), fan_in = _dim(W, 0), fan_out = _dim(W, 1)
+    _require(_dim(A_in, 1) == fan_in and _dim(b, 0) == fan_out and _dim(A_out, 0) == rows
+             and _dim(A_out, 1) == fan_out, "shape mismatch")
+    pack = _scratch(pack, real_type, _size(fcn_pack_len(rows, fan_in, fan_out)))
+    cdef char *scratch = _reals(pack, real_type, 1, True, "pack")
     cdef int code = ACTIVATIONS[activation]
-    cdef floating[::1] scratch = _scratch(
-        pack, _size(fcn_pack_len(A_in.shape[0], W.shape[0], W.shape[1])))
     with nogil:
-        fcn_dense_forward(&A_out[0, 0], &scratch[0], &A_in[0, 0], &W[0, 0], &b[0],
-                          A_in.shape[0], W.shape[0], W.shape[1], code)
+        if real_type == cnp.NPY_FLOAT32:
+            fcn_dense_forward(<float *>out, <float *>scratch, <const float *>inputs,
+                              <const float *>weights, <const float *>bias, rows, fan_in,
+                              fan_out, code)
+        else:
+            fcn_dense_forward(<double *>out, <double *>scratch, <const double *>inputs,
+                              <const double *>weights, <const double *>bias, rows, fan_in,
+                              fan_out, code)
 
 
-def dense_backward(floating[:, ::1] dW, floating[::1] db, floating[:, ::1] delta_in,
-                   const floating[:, ::1] delta, const floating[:, ::1] A_in,
-                   const floating[:, ::1] W, double alpha, double weight_sum, str in_activation,
-                   floating[::1] pack=None):
-    """dW, db of one layer and, unless delta_in is None, delta_in = (delta @ W.T) * f'.
-    pack: optional scratch, as the larger pack_len of the two products."""
-    cdef Py_ssize_t rows = delta.shape[0], fan_in = W.shape[0], fan_out = W.shape[1]
-    _require(dW.shape[0] == fan_in and dW.shape[1] == fan_out and db.shape[0] == fan_out
-             and delta.shape[1] == fan_out and A_in.shape[0] == rows
-             and A_in.shape[1] == fan_in, "shape mismatch")
-    _require(delta_in is None or (delta_in.shape[0] == rows and delta_in.shape[1] == fan_in),
+def dense_backward(dW, db, delta_in, delta, A_in, W, double alpha, double weight_sum,
+                   str in_activation, pack=None):
+    """dW, db of one layer and, unless delta_in is None, delta_in = (delta @ W.T) * f',
+    numpy arrays of one float dtype. pack: optional scratch, as the larger
+    pack_len of the two products."""
+    cdef int real_type = _real_type(dW, "dW")
+    cdef char *weight_gradient = _reals(dW, real_type, 2, True, "dW")
+    cdef char *bias_gradient = _reals(db, real_type, 1, True, "db")
+    cdef char *deltas = _reals(delta, real_type, 2, False, "delta")
+    cdef char *inputs = _reals(A_in, real_type, 2, False, "A_in")
+    cdef char *weights = _reals(W, real_type, 2, False, "W")
+    cdef char *deltas_in = NULL
+    if delta_in is not None:
+        deltas_in = _reals(delta_in, real_type, 2, True, "delta_in")
+    cdef int64_t rows = _dim(delta, 0), fan_in = _dim(W, 0), fan_out = _dim(W, 1)
+    _require(_dim(dW, 0) == fan_in and _dim(dW, 1) == fan_out and _dim(db, 0) == fan_out
+             and _dim(delta, 1) == fan_out and _dim(A_in, 0) == rows
+             and _dim(A_in, 1) == fan_in, "shape mismatch")
+    _require(delta_in is None or (_dim(delta_in, 0) == rows and _dim(delta_in, 1) == fan_in),
              "shape mismatch")
-    cdef floating[::1] scratch = _scratch(
-        pack, max(_size(fcn_pack_len(fan_in, rows, fan_out)),
-                  _size(fcn_pack_len(rows, fan_out, fan_in))))
-    cdef floating *delta_in_ptr = NULL if delta_in is None else &delta_in[0, 0]
+    pack = _scratch(pack, real_type, max(_size(fcn_pack_len(fan_in, rows, fan_out)),
+                                         _size(fcn_pack_len(rows, fan_out, fan_in))))
+    cdef char *scratch = _reals(pack, real_type, 1, True, "pack")
     cdef int code = ACTIVATIONS[in_activation]
     with nogil:
-        fcn_dense_backward(&dW[0, 0], &db[0], delta_in_ptr, &scratch[0], &delta[0, 0],
-                           &A_in[0, 0], &W[0, 0], rows, fan_in, fan_out, alpha, weight_sum,
-                           code)
+        if real_type == cnp.NPY_FLOAT32:
+            fcn_dense_backward(<float *>weight_gradient, <float *>bias_gradient,
+                               <float *>deltas_in, <float *>scratch, <const float *>deltas,
+                               <const float *>inputs, <const float *>weights, rows, fan_in,
+                               fan_out, alpha, weight_sum, code)
+        else:
+            fcn_dense_backward(<double *>weight_gradient, <double *>bias_gradient,
+                               <double *>deltas_in, <double *>scratch, <const double *>deltas,
+                               <const double *>inputs, <const double *>weights, rows, fan_in,
+                               fan_out, alpha, weight_sum, code)
 
 
 def loss(const floating[:, ::1] A, const floating[:, ::1] Y, str loss_name,
