@@ -100,13 +100,16 @@ struct kernels {
                             int64_t K);
     void (*matrix_vector)(real *c, const real *A, int64_t a_row, const real *b, int64_t b_row,
                           int64_t i0, int64_t i1, int64_t K);
+    void (*matrix_vector_chained)(real *c, const real *A, int64_t a_row, const real *b,
+                                  int64_t b_row, int64_t i0, int64_t i1, int64_t K);
     const kernels *half; /* the same rows, half the columns; NULL for a one-vector tile */
 };
 
 #define KERNELS(isa, vec_bytes, tile_rows, tile_vecs, half)                                    \
     {tile_rows, (int64_t)((tile_vecs) * (vec_bytes) / sizeof(real)), FCN(pack_A_##isa),       \
      FCN(pack_B_##isa), FCN(tile_packed_##isa), FCN(tile_in_place_##isa),                     \
-     FCN(matmul_unpacked_##isa), FCN(matrix_vector_##isa), half}
+     FCN(matmul_unpacked_##isa), FCN(matrix_vector_##isa), FCN(matrix_vector_chained_##isa),  \
+     half}
 
 #if FCN_PORTABLE_C
 static const kernels baseline_half = KERNELS(baseline_half, sizeof(real), 4, 1, NULL);
@@ -419,6 +422,14 @@ static void vector_matrix_task(void *context, int64_t task)
     p->epilogue->done(p->C, i0, i1, 0, 1, 1, p->epilogue->context);
 }
 
+/* Deep columns, from this K on, sum each row in 16 chains (gemm_kernel.h's
+ * matrix_vector_chained), whatever the rows: on a Xeon core (512, 1024, 1)
+ * ran at 23 GFLOP/s in chains, 16 in one chain per row, (1, 1024, 1) at 16
+ * and 0.9 (one row's single chain waits on each multiply-add), (512, 256, 1)
+ * at 25 and 20; at K = 128 they run alike, below it the chains' sums cost
+ * more than they save. */
+#define CHAINED_MIN_DEPTH 128
+
 /* fcn_task: a share of the rows of c = A @ b (N == 1) for A's rows
  * contiguous, then their epilogue. */
 static void matrix_vector_task(void *context, int64_t task)
@@ -426,7 +437,9 @@ static void matrix_vector_task(void *context, int64_t task)
     const product *p = context;
     int64_t i0, i1;
     share_of_rows(p, task, &i0, &i1);
-    p->g->matrix_vector(p->C, p->A.data, p->A.row, p->B.data, p->B.row, i0, i1, p->K);
+    const kernels *g = p->g;
+    (p->K >= CHAINED_MIN_DEPTH ? g->matrix_vector_chained : g->matrix_vector)(
+        p->C, p->A.data, p->A.row, p->B.data, p->B.row, i0, i1, p->K);
     p->epilogue->done(p->C, i0, i1, 0, 1, 1, p->epilogue->context);
 }
 
@@ -468,7 +481,11 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
                    int64_t team_min_work)
 {
     const kernels *g = kernels_for(N);
-    if ((M <= UNPACKED_MAX_ROWS || (K <= UNPACKED_MAX_DEPTH && N >= UNPACKED_MIN_WIDTH)) &&
+    /* a deep column sums in chains however few its rows, so that each row
+     * rounds alike in any batch */
+    const int deep_column = N == 1 && A.col == 1 && K >= CHAINED_MIN_DEPTH;
+    if (!deep_column &&
+        (M <= UNPACKED_MAX_ROWS || (K <= UNPACKED_MAX_DEPTH && N >= UNPACKED_MIN_WIDTH)) &&
         B.col == 1) {
         /* as bound by writing C as the one-column products by reading A */
         const int threads = fcn_threads_for(16 * M * N * K, FCN_PARALLEL_MIN_WORK);

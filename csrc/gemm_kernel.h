@@ -315,6 +315,81 @@ ISA_TARGET static void KERNEL(matrix_vector)(real *restrict c, const real *restr
 #endif
 }
 
+/* One deep column, c = A b (N == 1, K >= 128, fcn_gemm), for A's rows
+ * contiguous: each row's sum is split into COLUMN_CHAINS chains, chain l
+ * taking the k with k % 16 == l in the order of k, which are then added in a
+ * fixed order (chain l + 8 into l, then l + 4, l + 2, l + 1). The same
+ * arithmetic on every vector unit and for any number of rows, so that one row
+ * predicted alone and the same row of a batch round alike, though not as a
+ * tile's single chain would. A vector of chains reads A's rows as they lie,
+ * where matrix_vector turns rows into lanes (bound by the shuffle unit) and
+ * waits on each chain's latency; its per-row sums cost more than that below
+ * a depth of 128. */
+#define COLUMN_CHAINS 16
+#define CHAIN_VECS (COLUMN_CHAINS / LANES)
+#define CHAIN_ROWS (CHAIN_VECS >= 8 ? 1 : 8 / CHAIN_VECS) /* 8 vectors of chains */
+
+/* chains[r] += A's row r, at a, times b, for one block of COLUMN_CHAINS k */
+ISA_TARGET static inline ALWAYS_INLINE void
+KERNEL(chain_block)(KERNEL(vec) chains[][CHAIN_VECS], const real *a, int64_t a_row,
+                    const KERNEL(vec) b_vecs[CHAIN_VECS], int n)
+{
+    TILE_UNROLL
+    for (int r = 0; r < n; r++)
+        for (int v = 0; v < CHAIN_VECS; v++)
+            chains[r][v] += *(const KERNEL(vec) *)(a + r * a_row + v * LANES) * b_vecs[v];
+}
+
+/* c[0 .. n-1] for n <= CHAIN_ROWS rows from `rows` on (n a constant where it
+ * is inlined). */
+ISA_TARGET static inline ALWAYS_INLINE void
+KERNEL(column_chains)(real *restrict c, const real *restrict rows, int64_t a_row,
+                      const real *restrict b, int64_t b_row, int n, int64_t K)
+{
+    KERNEL(vec) chains[CHAIN_ROWS][CHAIN_VECS], b_vecs[CHAIN_VECS];
+    TILE_UNROLL
+    for (int r = 0; r < n; r++)
+        for (int v = 0; v < CHAIN_VECS; v++) chains[r][v] = (KERNEL(vec)){0};
+    int64_t k = 0;
+    for (; k + COLUMN_CHAINS <= K; k += COLUMN_CHAINS) {
+        if (b_row == 1) {
+            memcpy(b_vecs, b + k, sizeof b_vecs);
+        } else {
+            real b_block[COLUMN_CHAINS];
+            for (int t = 0; t < COLUMN_CHAINS; t++) b_block[t] = b[(k + t) * b_row];
+            memcpy(b_vecs, b_block, sizeof b_vecs);
+        }
+        KERNEL(chain_block)(chains, rows + k, a_row, b_vecs, n);
+    }
+    TILE_UNROLL
+    for (int r = 0; r < n; r++) {
+        real sums[COLUMN_CHAINS];
+        memcpy(sums, chains[r], sizeof sums);
+        for (int64_t t = 0; k + t < K; t++) /* the last, partial block */
+            sums[t] += rows[r * a_row + k + t] * b[(k + t) * b_row];
+        for (int w = COLUMN_CHAINS / 2; w >= 1; w /= 2)
+            for (int l = 0; l < w; l++) sums[l] += sums[l + w];
+        c[r] = sums[0];
+    }
+}
+
+/* c[i] = sum over k of A[i * a_row + k] b[k * b_row], rows [i0, i1), in
+ * COLUMN_CHAINS chains each (above), CHAIN_ROWS rows at a time sharing b. */
+ISA_TARGET static void KERNEL(matrix_vector_chained)(real *restrict c, const real *restrict A,
+                                                     int64_t a_row, const real *restrict b,
+                                                     int64_t b_row, int64_t i0, int64_t i1,
+                                                     int64_t K)
+{
+    int64_t i = i0;
+    for (; i + CHAIN_ROWS <= i1; i += CHAIN_ROWS)
+        KERNEL(column_chains)(c + i, A + i * a_row, a_row, b, b_row, CHAIN_ROWS, K);
+    for (; i < i1; i++) KERNEL(column_chains)(c + i, A + i * a_row, a_row, b, b_row, 1, K);
+}
+
+#undef COLUMN_CHAINS
+#undef CHAIN_VECS
+#undef CHAIN_ROWS
+
 #undef LANES
 #undef TILE_COLS
 #undef FCN_TRANSPOSE

@@ -2,7 +2,8 @@
 
 Each of A·B (forward), Aᵀ·B (dW) and A·Bᵀ (delta_in) is checked against
 numpy in float64, on shapes that take each path of the blocked product: a few
-rows (B read in place), one column (matrix-vector, both orientations), tiles
+rows (B read in place), one column (matrix-vector, both orientations, in one
+chain per row or, from K = 128, in 16), tiles
 and remainders of every kernel, several K blocks, A packed (rows 4 KiB
 apart, a transposed A's columns 2 KiB apart or far apart) and read in place,
 one thread and the team. And since each C[i][j] is one chain of fused multiply-adds in
@@ -141,6 +142,31 @@ def test_epilogues_finish_strips_of_columns_as_one_thread_finishes_rows(dtype):
     for mine, one_thread, reference in zip(by_threads[1], by_threads[0], expected):
         assert_allclose(mine, reference, rtol=0, atol=tol * np.abs(reference).max())
         assert_array_equal(mine, one_thread)
+
+
+@pytest.mark.parametrize("kernels", KERNELS, indirect=True)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fan_in", [100, 128, 1000])
+def test_a_row_of_one_column_rounds_alike_alone_and_in_any_batch(kernels, dtype, fan_in):
+    """One output (a regressor's last layer): a row predicted alone, a few rows
+    and a batch take different paths, shallow or deep (16 chains from K =
+    128), and must give each row the same bits."""
+    rng = np.random.default_rng(fan_in)
+    A = rng.standard_normal((70, fan_in)).astype(dtype)
+    W = rng.standard_normal((fan_in, 1)).astype(dtype)
+    b = np.zeros(1, dtype)
+
+    def forward(rows):
+        out = np.empty((len(rows), 1), dtype)
+        _core.dense_forward(out, np.ascontiguousarray(rows), W, b, "identity")
+        return out
+
+    batch = forward(A)
+    for start, stop in [(0, 1), (5, 6), (3, 5), (10, 13), (20, 64)]:
+        assert_array_equal(forward(A[start:stop]), batch[start:stop])
+    tol = {np.float32: 1e-5, np.float64: 1e-13}[dtype] * np.sqrt(fan_in)
+    expected = A.astype(np.float64) @ W.astype(np.float64)
+    assert_allclose(batch, expected, rtol=0, atol=tol * np.abs(expected).max())
 
 
 def test_forcing_a_kernel_the_cpu_lacks_changes_nothing():

@@ -212,6 +212,9 @@ static void test_all_product_shapes(void)
     test_products(300, 70, 130);
     test_products(1100, 33, 47);
     test_products(40, 513, 129);
+    /* one deep column: each row's sum in 16 chains, however few the rows */
+    test_products(1, 300, 1);
+    test_products(45, 700, 1);
 }
 
 /* ---- activations and their derivatives ---- */
