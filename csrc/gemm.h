@@ -20,15 +20,17 @@
  *
  * Products bound by memory rather than arithmetic read their operands where
  * they lie, on the team: one column of C (N = 1: LANES rows of A per vector,
- * turned over in registers), a few rows of C, or a depth K <= 4 into long
- * rows of C, written row by row. A last panel that N fills no more than half
+ * turned over in registers; from K = 128, each row in 16 chains of k, for any
+ * number of rows), a few rows of C, or a depth K <= 4 into long rows of C,
+ * written row by row. A last panel that N fills no more than half
  * takes a tile of half the width (N = 100: 112 columns computed, not 128).
  *
  * A and B are read through strides, A(i, k) = A[i * a_row + k * a_col], so the
  * same code computes A·B, Aᵀ·B and A·Bᵀ; packing makes every micro-kernel read
  * contiguous. Each C[i][j] is one chain of fused multiply-adds in the order
- * k = 0 .. K-1, whatever the blocking, the tile or the thread computing it:
- * results do not depend on the thread count. The micro-kernels for the CPU's
+ * k = 0 .. K-1 (a deep column's, 16 such chains added in a fixed order),
+ * whatever the blocking, the tile or the thread computing it: results do not
+ * depend on the thread count, nor a row's on the rows beside it. The micro-kernels for the CPU's
  * widest vector unit are chosen at run time (gemm.c). */
 #ifndef FCN_GEMM_H
 #define FCN_GEMM_H
