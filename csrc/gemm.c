@@ -475,12 +475,13 @@ static int split_columns(const product *p, int threads, int whole_rows)
            A_bytes <= A_most && !whole_rows && remainders <= room;
 }
 
-/* fcn_gemm_f32, fcn_gemm_f64 */
-void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
-                   int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue,
-                   int64_t team_min_work)
+/* The products bound by memory rather than arithmetic, which read their
+ * operands where they lie (gemm.h): computes C and returns 1 where this is
+ * one, else returns 0. */
+static int product_in_place(product *p)
 {
-    const kernels *g = kernels_for(N);
+    const FCN(fcn_matrix) A = p->A, B = p->B;
+    const int64_t M = p->M, N = p->N, K = p->K;
     /* a deep column sums in chains however few its rows, so that each row
      * rounds alike in any batch */
     const int deep_column = N == 1 && A.col == 1 && K >= CHAINED_MIN_DEPTH;
@@ -489,25 +490,33 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
         B.col == 1) {
         /* as bound by writing C as the one-column products by reading A */
         const int threads = fcn_threads_for(16 * M * N * K, FCN_PARALLEL_MIN_WORK);
-        product p = {.g = g, .C = C, .A = A, .B = B, .M = M, .N = N, .K = K,
-                     .n_tasks = threads > 1 ? min_i64(4 * threads, M) : 1,
-                     .epilogue = epilogue};
-        fcn_parallel_for(unpacked_task, &p, p.n_tasks, threads);
-        return;
+        p->n_tasks = threads > 1 ? min_i64(4 * threads, M) : 1;
+        fcn_parallel_for(unpacked_task, p, p->n_tasks, threads);
+        return 1;
     }
     if (N == 1 && (A.row == 1 || A.col == 1)) { /* one column */
         /* bound by reading A rather than by arithmetic: worth the team sooner */
         const int threads = fcn_threads_for(16 * M * K, FCN_PARALLEL_MIN_WORK);
-        product p = {.g = g, .C = C, .A = A, .B = B, .M = M, .N = 1, .K = K,
-                     .n_tasks = threads > 1 ? 4 * threads : 1, .epilogue = epilogue};
-        fcn_parallel_for(A.row == 1 ? vector_matrix_task : matrix_vector_task, &p, p.n_tasks,
+        p->n_tasks = threads > 1 ? 4 * threads : 1;
+        fcn_parallel_for(A.row == 1 ? vector_matrix_task : matrix_vector_task, p, p->n_tasks,
                          threads);
-        return;
+        return 1;
     }
-    const int threads = fcn_threads_for(M * N * K, team_min_work);
+    return 0;
+}
+
+/* fcn_gemm_f32, fcn_gemm_f64 */
+void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
+                   int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue,
+                   int64_t team_min_work)
+{
+    const kernels *g = kernels_for(N);
     product p = {.g = g, .last = g, .C = C, .A = A, .B = B, .M = M, .N = N, .K = K,
-                 .kc = block_depth(g, K), .n_panels = (N + g->tile_cols - 1) / g->tile_cols,
                  .epilogue = epilogue};
+    if (product_in_place(&p)) return;
+    const int threads = fcn_threads_for(M * N * K, team_min_work);
+    p.kc = block_depth(g, K);
+    p.n_panels = (N + g->tile_cols - 1) / g->tile_cols;
     const int64_t last_cols = N - (p.n_panels - 1) * g->tile_cols;
     if (g->half && last_cols <= g->half->tile_cols) p.last = g->half;
     p.pack_all_of_A = in_place_thrashes(&p);

@@ -4,8 +4,9 @@
 Design: every function takes typed memoryviews (C-contiguous), checks the
 sizes that keep the C side inside its buffers, and makes one C call with the
 GIL released; the products of one layer read numpy arrays through numpy's C
-API instead, as their calls cost more than a small layer's arithmetic. The C functions are called by their names in C without the
-precision's suffix (fcn_train_epoch): _capi.pxd, generated from
+API instead, as their calls cost more than a small layer's arithmetic. The C
+functions are called by their names in C without the precision's suffix
+(fcn_train_epoch): _capi.pxd, generated from
 _capi.pxd.tp, dispatches each on the fused type `floating` to its _f32 or
 _f64 kernel. No arithmetic happens here, and no layout: the estimators
 prepare, C computes, and C says where each layer's blocks lie.
