@@ -15,7 +15,7 @@
  * a pass over a minibatch or a chunk of rows, train.c gives
  * FCN_PARALLEL_MIN_WORK (threads.h), four times more: there the pass's next
  * steps, on one core, read the rows the team wrote on both. Measured on two
- * Xeon cores: digits' products of 1.3M multiply-adds ran 1.3-1.8x faster
+ * Xeon cores: digits' products of 1.3M multiply-adds ran 1.1-1.8x faster
  * alone on the team, those of 0.2-0.3M at best 1.2x and some 3x slower; a
  * digits epoch with dropout, which runs them inside whole minibatches, went
  * from 35 to 42 ms with the team. */
