@@ -336,8 +336,8 @@ cdef inline int64_t _dim(object array, int axis):
 
 
 cdef object _scratch(object pack, int real_type, int64_t length):
-    """The products' scratch of length reals: pack when given (reused across
-    calls), else a new one."""
+    """The products' scratch of length reals, checked as _reals checks: pack
+    when given (reused across calls), else a new one."""
     if pack is None:
         return np.empty(length, dtype=np.float32 if real_type == cnp.NPY_FLOAT32 else np.float64)
     _reals(pack, real_type, 1, True, "pack")
@@ -358,7 +358,7 @@ def dense_forward(A_out, A_in, W, b, str activation, pack=None):
     _require(_dim(A_in, 1) == fan_in and _dim(b, 0) == fan_out and _dim(A_out, 0) == rows
              and _dim(A_out, 1) == fan_out, "shape mismatch")
     pack = _scratch(pack, real_type, _size(fcn_pack_len(rows, fan_in, fan_out)))
-    cdef char *scratch = _reals(pack, real_type, 1, True, "pack")
+    cdef char *scratch = <char *>cnp.PyArray_DATA(<cnp.ndarray>pack)
     cdef int code = ACTIVATIONS[activation]
     with nogil:
         if real_type == cnp.NPY_FLOAT32:
@@ -393,7 +393,7 @@ def dense_backward(dW, db, delta_in, delta, A_in, W, double alpha, double weight
              "shape mismatch")
     pack = _scratch(pack, real_type, max(_size(fcn_pack_len(fan_in, rows, fan_out)),
                                          _size(fcn_pack_len(rows, fan_out, fan_in))))
-    cdef char *scratch = _reals(pack, real_type, 1, True, "pack")
+    cdef char *scratch = <char *>cnp.PyArray_DATA(<cnp.ndarray>pack)
     cdef int code = ACTIVATIONS[in_activation]
     with nogil:
         if real_type == cnp.NPY_FLOAT32:
