@@ -520,8 +520,11 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
     const int64_t last_cols = N - (p.n_panels - 1) * g->tile_cols;
     if (g->half && last_cols <= g->half->tile_cols) p.last = g->half;
     p.pack_all_of_A = in_place_thrashes(&p);
-    p.B_pack = pack;
-    p.A_pack = pack + p.kc * p.n_panels * g->tile_cols;
+    /* B's panels from a cache line on (the scratch holds the slack): the
+     * kernels' vector loads of B straddling two lines cost a Xeon 2% of
+     * (512, 512, 1024) on one core and 18% on two */
+    p.B_pack = (real *)(((uintptr_t)pack + 63) & ~(uintptr_t)63);
+    p.A_pack = p.B_pack + p.kc * p.n_panels * g->tile_cols;
     p.n_tasks = min_i64(2 * threads, p.n_panels); /* groups of columns */
     if (split_columns(&p, threads, epilogue->whole_rows)) {
         fcn_parallel_for(columns_task, &p, p.n_tasks, threads);

@@ -27,6 +27,9 @@
 #define FCN_PANEL_MAX 32
 #define FCN_TILE_ROWS_MAX 24
 #define FCN_BLOCK_DEPTH_MAX 512
+/* Reals of slack in a pack, so that fcn_gemm can start its packs on a cache
+ * line whatever the scratch's own alignment (16 reals: 64 bytes or more). */
+#define FCN_PACK_ALIGN_SLACK 16
 
 /* Size arithmetic, checked: -1 stands for a size that is negative or does
  * not fit in int64_t, and every size computed from it is -1 too. */
