@@ -105,16 +105,25 @@ KERNEL(transpose_into)(real *restrict out, int64_t out_row, const real *restrict
         for (int i = 0; i < width; i++) out[k * out_row + i] = i < n ? in[i * in_row + k] : 0;
 }
 
-/* Panel p of pack_B where it runs past N: zeros past N. */
+/* Panel p of pack_B where it runs past N: its N - j0 columns, zeros past
+ * them, each column read along B's contiguous direction (a real at a time
+ * with a test per real cost digits' dW, (64, 200, 100), a tenth of its time). */
 ISA_TARGET static void KERNEL(pack_B_past_N)(real *restrict pack, const real *restrict B,
                                              int64_t b_row, int64_t b_col, int64_t k0,
                                              int64_t kc, int64_t N, int64_t p)
 {
-    const int64_t j0 = p * TILE_COLS;
-    for (int64_t k = 0; k < kc; k++)
-        for (int64_t c = 0; c < TILE_COLS; c++)
-            pack[(p * kc + k) * TILE_COLS + c] =
-                j0 + c < N ? B[(k0 + k) * b_row + (j0 + c) * b_col] : 0;
+    const int64_t j0 = p * TILE_COLS, cols = N - j0;
+    real *restrict panel = pack + p * kc * TILE_COLS;
+    memset(panel, 0, kc * TILE_COLS * sizeof(real));
+    if (b_col == 1) {
+        for (int64_t k = 0; k < kc; k++)
+            for (int64_t c = 0; c < cols; c++)
+                panel[k * TILE_COLS + c] = B[(k0 + k) * b_row + j0 + c];
+    } else {
+        for (int64_t c = 0; c < cols; c++)
+            for (int64_t k = 0; k < kc; k++)
+                panel[k * TILE_COLS + c] = B[(k0 + k) * b_row + (j0 + c) * b_col];
+    }
 }
 
 /* Panels [first, end) of block rows k0 .. k0+kc-1 of B(k, n) = B[k*b_row + n*b_col].
@@ -141,7 +150,8 @@ ISA_TARGET static void KERNEL(pack_B)(real *restrict pack, const real *restrict 
         for (int64_t p = first; p < full_end; p++)
             for (int64_t c = 0; c < TILE_COLS; c++) {
                 const real *column = B + (p * TILE_COLS + c) * b_col + k0 * b_row;
-                for (int64_t k = 0; k < kc; k++) pack[(p * kc + k) * TILE_COLS + c] = column[k * b_row];
+                for (int64_t k = 0; k < kc; k++)
+                    pack[(p * kc + k) * TILE_COLS + c] = column[k * b_row];
             }
     }
     for (int64_t p = full_end > first ? full_end : first; p < end; p++)
@@ -174,20 +184,22 @@ ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict 
     }
 }
 
-/* One micro-tile of C (TILE_ROWS x TILE_COLS, row stride ldc) = A(r, k) @ B
- * panel over kc, where A(r, k) = A[r * a_row + k * a_col], plus the tile's
- * current values when accumulate (the K blocks before this one). Each
- * C[i][j] is one chain of fused multiply-adds in the order of k, across
- * blocks too: the result does not depend on the blocking or on the thread
- * that computes the tile. Inlined into the kernels below, so that the packed
- * one's strides are constants. */
+/* One micro-tile of C (n_rows x TILE_COLS, row stride ldc; n_rows is
+ * TILE_ROWS but for the last rows of C) = A(r, k) @ B panel over kc, where
+ * A(r, k) = A[r * a_row + k * a_col], plus the tile's current values when
+ * accumulate (the K blocks before this one). Each C[i][j] is one chain of
+ * fused multiply-adds in the order of k, across blocks too: the result does
+ * not depend on the blocking, on the tile's rows or on the thread that
+ * computes the tile. Inlined into the kernels below, so that n_rows and the
+ * packed one's strides are constants. */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_row,
-             int64_t a_col, const real *restrict B_panel, int64_t kc, int accumulate)
+             int64_t a_col, const real *restrict B_panel, int64_t kc, int accumulate,
+             int n_rows)
 {
     KERNEL(vec) acc[TILE_ROWS][TILE_VECS];
     TILE_UNROLL
-    for (int r = 0; r < TILE_ROWS; r++)
+    for (int r = 0; r < n_rows; r++)
         for (int v = 0; v < TILE_VECS; v++)
             acc[r][v] = accumulate ? *(const KERNEL(vec) *)(C + r * ldc + v * LANES)
                                    : (KERNEL(vec)){0};
@@ -196,18 +208,20 @@ KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_ro
         for (int v = 0; v < TILE_VECS; v++)
             b[v] = *(const KERNEL(vec) *)(B_panel + k * TILE_COLS + v * LANES);
         TILE_UNROLL
-        for (int r = 0; r < TILE_ROWS; r++) {
+        for (int r = 0; r < n_rows; r++) {
             const real a = A[r * a_row + k * a_col];
             for (int v = 0; v < TILE_VECS; v++) acc[r][v] += a * b[v];
         }
     }
     TILE_UNROLL
-    for (int r = 0; r < TILE_ROWS; r++)
+    for (int r = 0; r < n_rows; r++)
         for (int v = 0; v < TILE_VECS; v++) *(KERNEL(vec) *)(C + r * ldc + v * LANES) = acc[r][v];
 }
 
-/* The rows x cols corner of a tile (C's last rows or columns), computed as a
- * whole tile in a copy, so that nothing past C is read or written. */
+/* The rows x cols corner of a tile (C's last rows or columns), computed in a
+ * copy, so that nothing past C is read or written; the last rows in a tile
+ * of a third or two thirds of TILE_ROWS where they fit (M = 64 in tiles of
+ * 12 computed 72 rows, now 68). */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const real *A,
                int64_t a_row, int64_t a_col, const real *B_panel, int64_t kc, int accumulate)
@@ -215,7 +229,13 @@ KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const 
     real copy[TILE_ROWS * TILE_COLS] = {0};
     for (int64_t r = 0; r < rows && accumulate; r++)
         for (int64_t c = 0; c < cols; c++) copy[r * TILE_COLS + c] = C[r * ldc + c];
-    KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, kc, accumulate);
+    if (rows <= TILE_ROWS / 3)
+        KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, kc, accumulate, TILE_ROWS / 3);
+    else if (rows <= 2 * TILE_ROWS / 3)
+        KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, kc, accumulate,
+                     2 * TILE_ROWS / 3);
+    else
+        KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, kc, accumulate, TILE_ROWS);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) C[r * ldc + c] = copy[r * TILE_COLS + c];
 }
@@ -226,7 +246,7 @@ ISA_TARGET static void KERNEL(tile_packed)(real *C, int64_t ldc, int64_t rows, i
                                            int64_t kc, int accumulate)
 {
     if (rows == TILE_ROWS && cols == TILE_COLS)
-        KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, kc, accumulate);
+        KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, kc, accumulate, TILE_ROWS);
     else
         KERNEL(corner)(C, ldc, rows, cols, A_panel, 1, TILE_ROWS, B_panel, kc, accumulate);
 }
@@ -238,7 +258,7 @@ ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
                                              const real *B_panel, int64_t kc, int accumulate)
 {
     if (cols == TILE_COLS)
-        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, kc, accumulate);
+        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, kc, accumulate, TILE_ROWS);
     else
         KERNEL(corner)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, kc, accumulate);
 }

@@ -26,10 +26,13 @@ _core.force_gemm_kernels("auto")
 # size; outputs of one AVX-512 vector or less (its narrow tile); a transposed
 # A of columns 2 KiB apart and many panels, or of K blocks spanning many pages
 # (both packed); K blocks of unequal depth on the team's tasks that split C's
-# columns, each packing its panels at its own pace
+# columns, each packing its panels at its own pace. C's last rows take a tile
+# of a third or two thirds of a tile's rows where they fit (rows of C: 26, 29,
+# 40, 64, 230, 512, 1024...), over several K blocks too, the narrow tile's
+# (45, 600, 10) included.
 SHAPES = [(2, 37, 19), (3, 5, 1), (61, 700, 1), (45, 600, 41), (29, 1024, 70),
           (26, 512, 35), (203, 130, 77), (300, 64, 100), (57, 23, 12), (33, 7, 6),
-          (45, 512, 520), (230, 800, 260), (40, 513, 129)]
+          (45, 512, 520), (230, 800, 260), (40, 513, 129), (45, 600, 10)]
 
 
 @pytest.fixture
