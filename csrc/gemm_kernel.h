@@ -275,8 +275,12 @@ ISA_TARGET static void KERNEL(matmul_unpacked)(real *restrict C, const real *res
 {
     for (int64_t i = i0; i < i1; i++) {
         real *restrict c = C + i * N;
-        for (int64_t j = 0; j < N; j++) c[j] = 0;
-        for (int64_t k = 0; k < K; k++) {
+        /* the first k starts each sum from 0, as a tile does, without reading
+         * C first: delta_in of a one-output layer, (512, 1, 1024), wrote C
+         * twice and read it once */
+        const real a_first = K > 0 ? A[i * a_row] : 0;
+        for (int64_t j = 0; j < N; j++) c[j] = K > 0 ? (real)0 + a_first * B[j] : 0;
+        for (int64_t k = 1; k < K; k++) {
             const real a = A[i * a_row + k * a_col];
             const real *restrict b = B + k * b_row;
             for (int64_t j = 0; j < N; j++) c[j] += a * b[j];
