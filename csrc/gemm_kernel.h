@@ -115,10 +115,10 @@ ISA_TARGET static void KERNEL(pack_B_past_N)(real *restrict pack, const real *re
     const int64_t j0 = p * TILE_COLS, cols = N - j0;
     real *restrict panel = pack + p * kc * TILE_COLS;
     memset(panel, 0, kc * TILE_COLS * sizeof(real));
-    if (b_col == 1) {
+    if (b_col == 1) { /* a test per real, as corner's copies */
         for (int64_t k = 0; k < kc; k++)
-            for (int64_t c = 0; c < cols; c++)
-                panel[k * TILE_COLS + c] = B[(k0 + k) * b_row + j0 + c];
+            for (int64_t c = 0; c < TILE_COLS; c++)
+                if (c < cols) panel[k * TILE_COLS + c] = B[(k0 + k) * b_row + j0 + c];
     } else {
         for (int64_t c = 0; c < cols; c++)
             for (int64_t k = 0; k < kc; k++)
@@ -226,9 +226,13 @@ ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const real *A,
                int64_t a_row, int64_t a_col, const real *B_panel, int64_t kc, int accumulate)
 {
+    /* whole rows of the copy with a test per real, which vector units do
+     * as masked loads and stores: copying cols reals became a call of
+     * memcpy per row, a tenth of an output layer's products (N = 10) */
     real copy[TILE_ROWS * TILE_COLS] = {0};
     for (int64_t r = 0; r < rows && accumulate; r++)
-        for (int64_t c = 0; c < cols; c++) copy[r * TILE_COLS + c] = C[r * ldc + c];
+        for (int64_t c = 0; c < TILE_COLS; c++)
+            if (c < cols) copy[r * TILE_COLS + c] = C[r * ldc + c];
     if (rows <= TILE_ROWS / 3)
         KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, kc, accumulate, TILE_ROWS / 3);
     else if (rows <= 2 * TILE_ROWS / 3)
@@ -237,7 +241,8 @@ KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const 
     else
         KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, kc, accumulate, TILE_ROWS);
     for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < cols; c++) C[r * ldc + c] = copy[r * TILE_COLS + c];
+        for (int64_t c = 0; c < TILE_COLS; c++)
+            if (c < cols) C[r * ldc + c] = copy[r * TILE_COLS + c];
 }
 
 /* A tile, or its rows x cols corner, from a packed A panel (pack_A). */
