@@ -175,7 +175,14 @@ ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict 
                                        TILE_ROWS - r < LANES ? TILE_ROWS - r : LANES, kc);
             continue;
         }
-        /* columns of A are contiguous (A is a transpose): read along i */
+        /* columns of A are contiguous (A is a transpose): read along i, a
+         * whole tile's rows at once where there are (a copy of as many reals
+         * as there are rows took a tenth of mnist's dW, (784, 256, 256)) */
+        if (a_row == 1 && rows == TILE_ROWS) {
+            for (int64_t k = 0; k < kc; k++)
+                memcpy(panel + k * TILE_ROWS, A + r0 + (k0 + k) * a_col, sizeof(real[TILE_ROWS]));
+            continue;
+        }
         if (rows < TILE_ROWS) memset(panel, 0, kc * TILE_ROWS * sizeof(real));
         for (int64_t k = 0; k < kc; k++) {
             const real *a = A + r0 * a_row + (k0 + k) * a_col;
