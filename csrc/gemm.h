@@ -14,9 +14,13 @@
  *
  * On several threads, where B has panels enough and A is read in place, the
  * tasks split C's columns instead: each packs its own panels of B, for each K
- * block, and computes every row for them, so that no thread reads a packed B
- * another thread wrote (a transfer between the cores' caches, measured at
- * 10-25% of a two-thread product on a Xeon).
+ * block, and computes a tile's rows (or as many as half of L1 holds) for all
+ * of them before the next rows, so that no thread reads a packed B another
+ * thread wrote (a transfer between the cores' caches, measured at 10-25% of a
+ * two-thread product on a Xeon); a large A whose rows lie 4 KiB apart takes
+ * this path on one thread too, where L1 has a way for each of a tile's rows.
+ * A product of one K block whose B is small beside C runs in shares of rows,
+ * one per thread, each packing a copy of B: the team meets once.
  *
  * Products bound by memory rather than arithmetic read their operands where
  * they lie, on the team: one column of C (N = 1: LANES rows of A per vector,

@@ -30,10 +30,13 @@ _core.force_gemm_kernels("auto")
 # of a third or two thirds of a tile's rows where they fit (rows of C: 26, 29,
 # 40, 64, 230, 512, 1024...), over several K blocks too, the narrow tile's
 # (45, 600, 10) included. Rows of A 4 KiB apart read in place by the tasks
-# that split C's columns, on any number of threads: (45, 1024, 520).
+# that split C's columns, on any number of threads: (45, 1024, 520). One K
+# block on the team in shares of rows, each packing its own B, the last with
+# rows past its last full tile: (301, 64, 100).
 SHAPES = [(2, 37, 19), (3, 5, 1), (61, 700, 1), (45, 600, 41), (29, 1024, 70),
           (26, 512, 35), (203, 130, 77), (300, 64, 100), (57, 23, 12), (33, 7, 6),
-          (45, 512, 520), (230, 800, 260), (40, 513, 129), (45, 600, 10), (45, 1024, 520)]
+          (45, 512, 520), (230, 800, 260), (40, 513, 129), (45, 600, 10), (45, 1024, 520),
+          (301, 64, 100)]
 
 
 @pytest.fixture
@@ -89,7 +92,7 @@ def test_fused_kernels_agree_bitwise(dtype, rows, fan_in, fan_out):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rows, fan_in, fan_out",
                          [(300, 64, 100), (256, 1024, 70), (97, 512, 300), (257, 1100, 1),
-                          (600, 512, 530), (40, 513, 129), (45, 1024, 520)])
+                          (600, 512, 530), (40, 513, 129), (45, 1024, 520), (301, 64, 100)])
 def test_products_are_bitwise_the_same_for_any_thread_count(dtype, rows, fan_in, fan_out):
     """Large enough for the team; the tasks split rows, never a sum."""
     args = layer(rows, fan_in, fan_out, dtype)
