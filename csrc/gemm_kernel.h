@@ -28,9 +28,11 @@
 #if FCN_PORTABLE_C
 typedef real KERNEL(vec);
 #define ALWAYS_INLINE
+#define PREFETCH(address)
 #else
 typedef real KERNEL(vec) __attribute__((vector_size(VEC_BYTES), aligned(sizeof(real))));
 #define ALWAYS_INLINE __attribute__((always_inline))
+#define PREFETCH(address) __builtin_prefetch(address)
 #endif
 #define LANES ((int64_t)(VEC_BYTES / sizeof(real)))
 #define TILE_COLS (TILE_VECS * LANES)
@@ -395,6 +397,11 @@ KERNEL(column_chains)(real *restrict c, const real *restrict rows, int64_t a_row
             for (int t = 0; t < COLUMN_CHAINS; t++) b_block[t] = b[(k + t) * b_row];
             memcpy(b_vecs, b_block, sizeof b_vecs);
         }
+        /* the rows, 8 streams a page or more apart, outrun the hardware
+         * prefetchers: each asks for its line 256 bytes ahead ((512, 1024,
+         * 1) on a Xeon: 55 -> 68 GFLOP/s on two cores, 24 -> 25 on one) */
+        TILE_UNROLL
+        for (int r = 0; r < n; r++) PREFETCH(rows + r * a_row + k + 256 / sizeof(real));
         KERNEL(chain_block)(chains, rows + k, a_row, b_vecs, n);
     }
     TILE_UNROLL
