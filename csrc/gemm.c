@@ -555,7 +555,8 @@ static int rows_in_ways(const product *p)
  * K = 16 to 256, N = 64, 100 and 128: (2000, 16, 64) ran at 116 GFLOP/s by
  * columns, 220 by rows, (512, 32, 100) at 97 and 167, digits' (200, 64,
  * 100) with its bias at 95 and 111, while within the rule (256, 64, 128)
- * and digits' (64, 200, 100) Aᵀ·B ran 1.3-1.8x faster by columns. */
+ * and digits' (64, 200, 100) Aᵀ·B ran 1.3-1.8x faster by columns. Or: a
+ * large row-major A of rows_in_ways, on any number of threads. */
 static int split_columns(const product *p, int threads, int whole_rows)
 {
     const int64_t remainders = p->n_tasks * p->g->tile_rows * p->kc;

@@ -108,8 +108,10 @@ KERNEL(transpose_into)(real *restrict out, int64_t out_row, const real *restrict
 }
 
 /* Panel p of pack_B where it runs past N: its N - j0 columns, zeros past
- * them, each column read along B's contiguous direction (a real at a time
- * with a test per real cost digits' dW, (64, 200, 100), a tenth of its time). */
+ * them. Rows of B are copied a panel's width at a time with a test per real
+ * (masked loads and stores), a transposed B's columns one after another:
+ * one loop through both of B's strides for every real cost digits' dW,
+ * (64, 200, 100), a tenth of its time. */
 ISA_TARGET static void KERNEL(pack_B_past_N)(real *restrict pack, const real *restrict B,
                                              int64_t b_row, int64_t b_col, int64_t k0,
                                              int64_t kc, int64_t N, int64_t p)

@@ -184,21 +184,25 @@ def test_forcing_a_kernel_the_cpu_lacks_changes_nothing():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_scratch_at_any_alignment_gives_the_same_products_within_its_length(dtype):
+@pytest.mark.parametrize("rows, fan_in, fan_out", [(96, 300, 70), (301, 64, 100),
+                                                   (45, 1024, 520)])
+def test_a_scratch_at_any_alignment_gives_the_same_products_within_its_length(
+        dtype, rows, fan_in, fan_out):
     """fcn_gemm starts its packs on a cache line of the scratch it is given:
     every offset of a scratch of exactly pack_len reals rounds alike, and the
-    guard reals around it stay untouched."""
-    A, W, delta = layer(96, 300, 70, dtype)
-    b = np.zeros(70, dtype)
-    length = max(_core.pack_len(96, 300, 70), _core.pack_len(300, 96, 70),
-                 _core.pack_len(96, 70, 300))
+    guard reals around it stay untouched, on every path (the shares of rows
+    hold a copy of B per thread)."""
+    A, W, delta = layer(rows, fan_in, fan_out, dtype)
+    b = np.zeros(fan_out, dtype)
+    length = max(_core.pack_len(rows, fan_in, fan_out), _core.pack_len(fan_in, rows, fan_out),
+                 _core.pack_len(rows, fan_out, fan_in))
     guard = 16
     expected = None
     for offset in range(16):
         memory = np.full(offset + length + guard, 7.0, dtype)
         pack = memory[offset:offset + length]
-        Z, dW, db, delta_in = (np.empty((96, 70), dtype), np.empty_like(W),
-                               np.empty(70, dtype), np.empty_like(A))
+        Z, dW, db, delta_in = (np.empty((rows, fan_out), dtype), np.empty_like(W),
+                               np.empty(fan_out, dtype), np.empty_like(A))
         _core.dense_forward(Z, A, W, b, "identity", pack)
         _core.dense_backward(dW, db, delta_in, delta, A, W, 0.0, 1.0, "identity", pack)
         assert (memory[:offset] == 7).all() and (memory[offset + length:] == 7).all()
