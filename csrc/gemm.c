@@ -444,8 +444,7 @@ static void share_task(void *context, int64_t task)
 static int in_shares(const product *p, int threads)
 {
     const int64_t B_len = p->kc * p->n_panels * p->g->tile_cols;
-    const int64_t room = p->kc * (round_up(p->N, FCN_PANEL_MAX) +
-                                  round_up(p->M, FCN_TILE_ROWS_MAX));
+    const int64_t room = fcn_pack_len(p->M, p->K, p->N) - FCN_PACK_ALIGN_SLACK;
     return threads > 1 && p->K <= p->kc && !p->pack_all_of_A &&
            threads * B_len + p->g->tile_rows * p->kc <= room;
 }
