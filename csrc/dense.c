@@ -3,6 +3,7 @@
  * delta @ W.T, run on the blocked product of gemm.c, which finishes each
  * block of C (bias and activation, L2 and scaling, f') while it is in
  * cache. */
+#include <math.h>
 #include <stddef.h>
 
 #include "gemm.h"
@@ -17,7 +18,7 @@ typedef struct finish {
     enum finish_kind kind;
     const real *bias;      /* ADD_BIAS_AND_ACTIVATE: b, then f = activation */
     const real *W;         /* ADD_L2_AND_SCALE: C = (C + alpha * W) / weight_sum */
-    double alpha, weight_sum;
+    real alpha, weight_sum, inverse; /* inverse: exact_inverse(weight_sum) */
     const real *A;         /* MULTIPLY_BY_DERIVATIVE: C *= f'(Z), from A = f(Z) */
     int activation;
 } finish;
@@ -31,15 +32,35 @@ static void add_bias(real *restrict Z, const real *restrict b, int64_t n_rows, i
         for (int64_t j = 0; j < cols; j++) Z[i * ld + j] += b[j];
 }
 
+/* 1 / weight_sum where multiplying by it rounds as dividing by weight_sum
+ * does, else 0: for a power of two (a batch of 256 rows, or unit weights
+ * summing to 1), whose reciprocal is exact, so that both scale by the same
+ * power of two and round once. A divide costs about ten multiplies: on a
+ * Xeon, scaling mnist's dW of layer 1 (200704 reals in L2) took 42 us by
+ * dividing, 26 by multiplying. */
+static real exact_inverse(real weight_sum)
+{
+    int exponent;
+    const real inverse = 1 / weight_sum;
+    return frexp(weight_sum, &exponent) == 0.5 && isnormal(inverse) ? inverse : 0;
+}
+
 /* dW = (sum + alpha * W) / weight_sum on a block of n_rows x cols, rows of
- * both ld apart, as scikit-learn computes it */
+ * both ld apart, as scikit-learn computes it; by multiplying with inverse
+ * where that is exact (exact_inverse) */
 FCN_VECTOR_CLONES
 static void add_l2_and_scale(real *restrict dW, const real *restrict W, real alpha,
-                             real weight_sum, int64_t n_rows, int64_t cols, int64_t ld)
+                             real weight_sum, real inverse, int64_t n_rows, int64_t cols,
+                             int64_t ld)
 {
-    for (int64_t i = 0; i < n_rows; i++)
-        for (int64_t j = 0; j < cols; j++)
-            dW[i * ld + j] = (dW[i * ld + j] + alpha * W[i * ld + j]) / weight_sum;
+    for (int64_t i = 0; i < n_rows; i++) {
+        real *restrict row = dW + i * ld;
+        const real *restrict W_row = W + i * ld;
+        if (inverse != 0)
+            for (int64_t j = 0; j < cols; j++) row[j] = (row[j] + alpha * W_row[j]) * inverse;
+        else
+            for (int64_t j = 0; j < cols; j++) row[j] = (row[j] + alpha * W_row[j]) / weight_sum;
+    }
 }
 
 /* The epilogue's done for the products: rows [i0, i1), columns [j0, j1) of C
@@ -63,7 +84,7 @@ static void finish_block(real *C, int64_t i0, int64_t i1, int64_t j0, int64_t j1
                 FCN(fcn_activation_forward)(block + i * N, 1, cols, f->activation);
         break;
     case ADD_L2_AND_SCALE: /* whole rows as one long row (N may be 10) */
-        add_l2_and_scale(block, f->W + i0 * N + j0, (real)f->alpha, (real)f->weight_sum,
+        add_l2_and_scale(block, f->W + i0 * N + j0, f->alpha, f->weight_sum, f->inverse,
                          whole ? 1 : n_rows, whole ? n_rows * N : cols, N);
         break;
     case MULTIPLY_BY_DERIVATIVE:
@@ -144,7 +165,8 @@ void FCN(fcn_dense_weight_gradient)(real *dW, real *db, real *pack, const real *
                                     double weight_sum, int64_t team_min_work)
 {
     /* dW = (A_in.T @ delta + alpha * W) / weight_sum: rows of dW are A_in's columns */
-    finish scale = {.kind = ADD_L2_AND_SCALE, .W = W, .alpha = alpha, .weight_sum = weight_sum};
+    finish scale = {.kind = ADD_L2_AND_SCALE, .W = W, .alpha = (real)alpha,
+                    .weight_sum = (real)weight_sum, .inverse = exact_inverse((real)weight_sum)};
     scale.epilogue = (FCN(fcn_epilogue)){finish_block, &scale, 0};
     product_AtB(dW, A_in, delta, fan_in, rows, fan_out, pack, &scale, team_min_work);
     FCN(fcn_bias_gradient)(db, delta, rows, fan_out, weight_sum);
