@@ -102,6 +102,9 @@ struct kernels {
                           int64_t i0, int64_t i1, int64_t K);
     void (*matrix_vector_chained)(real *c, const real *A, int64_t a_row, const real *b,
                                   int64_t b_row, int64_t i0, int64_t i1, int64_t K);
+    void (*edge_columns)(real *C, int64_t ldc, const real *A, int64_t a_col, const real *B,
+                         int64_t b_row, int64_t b_col, int64_t M, int64_t i0, int64_t i1,
+                         int64_t j0, int64_t cols, int64_t k0, int64_t kc, int accumulate);
     const kernels *half; /* the same rows, half the columns; NULL for a one-vector tile */
 };
 
@@ -109,7 +112,7 @@ struct kernels {
     {tile_rows, (int64_t)((tile_vecs) * (vec_bytes) / sizeof(real)), FCN(pack_A_##isa),       \
      FCN(pack_B_##isa), FCN(tile_packed_##isa), FCN(tile_in_place_##isa),                     \
      FCN(matmul_unpacked_##isa), FCN(matrix_vector_##isa), FCN(matrix_vector_chained_##isa),  \
-     half}
+     FCN(edge_columns_##isa), half}
 
 #if FCN_PORTABLE_C
 static const kernels baseline_half = KERNELS(baseline_half, sizeof(real), 4, 1, NULL);
@@ -254,6 +257,7 @@ typedef struct {
     int64_t M, N, K, kc, n_tasks, n_panels;
     int64_t k0, first, end; /* the rows path's block: K block at k0, panels [first, end) */
     int pack_all_of_A;
+    int edge; /* the last panel's columns are computed by edge_columns, not packed */
     real *B_pack, *A_pack;
     const FCN(fcn_epilogue) *epilogue;
 } product;
@@ -296,6 +300,7 @@ static void pack_B_block(const product *p, int64_t block, int64_t first, int64_t
 {
     const kernels *g = p->g;
     const int64_t k0 = block * p->kc, kc = min_i64(p->kc, p->K - k0);
+    if (p->edge && end == p->n_panels) end--;
     for (int64_t panel = first; panel < end; panel++) {
         const kernels *width = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols;
@@ -316,6 +321,11 @@ static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64
         const kernels *tile = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols, cols = min_i64(g->tile_cols, p->N - j0);
         const real *B_panel = B_block + panel * p->kc * g->tile_cols;
+        if (p->edge && panel == p->n_panels - 1) {
+            g->edge_columns(p->C, p->N, p->A.data, p->A.col, p->B.data, p->B.row, p->B.col,
+                            p->M, i0, i1, j0, cols, k0, kc, k0 > 0);
+            continue;
+        }
         for (int64_t r0 = i0; r0 < i1; r0 += g->tile_rows) {
             real *C = p->C + r0 * p->N + j0;
             if (r0 < packed_from)
@@ -613,6 +623,7 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
     p.n_panels = (N + g->tile_cols - 1) / g->tile_cols;
     const int64_t last_cols = N - (p.n_panels - 1) * g->tile_cols;
     if (g->half && last_cols <= g->half->tile_cols) p.last = g->half;
+    p.edge = A.row == 1 && last_cols <= g->tile_cols / 4 && M >= g->tile_cols;
     p.pack_all_of_A = in_place_thrashes(&p);
     /* B's panels from a cache line on (the scratch holds the slack): the
      * kernels' vector loads of B straddling two lines cost a Xeon 2% of
