@@ -13,13 +13,14 @@
  * team splits a layer's product called alone: fcnet_api.h's fcn_dense_forward
  * and fcn_dense_backward, which the bridge calls one layer at a time. Inside
  * a pass over a minibatch or a chunk of rows, train.c gives
- * FCN_PARALLEL_MIN_WORK (threads.h), four times more: there the pass's next
- * steps, on one core, read the rows the team wrote on both. Measured on two
- * Xeon cores: digits' products of 1.3M multiply-adds ran 1.1-1.8x faster
- * alone on the team, those of 0.2-0.3M at best 1.2x and some 3x slower; a
- * digits epoch with dropout, which runs them inside whole minibatches, went
- * from 35 to 42 ms with the team. */
-#define FCN_ALONE_MIN_WORK (1 << 20)
+ * FCN_PARALLEL_MIN_WORK (threads.h), sixteen times more: there the pass's
+ * next steps, on one core, read the rows the team wrote on both (a digits
+ * epoch with dropout, which runs its products of 1.3M inside whole
+ * minibatches, went from 35 to 42 ms with the team). Measured alone on two
+ * Xeon cores, since a small product's team meets once (gemm.c's shares):
+ * products of 0.26-0.5M ran 1.1-1.6x faster on the team, mnist's output
+ * layer (256, 128, 10) 8.7 -> 5.8 us; those of 0.13M or less 0.9-0.7x. */
+#define FCN_ALONE_MIN_WORK (1 << 18)
 
 /* fcn_dense_forward, its product on the team from team_min_work
  * multiply-adds */
