@@ -27,7 +27,9 @@
  * turned over in registers; from K = 128, each row in 16 chains of k, for any
  * number of rows), a few rows of C, or a depth K <= 4 into long rows of C,
  * written row by row. A last panel that N fills no more than half
- * takes a tile of half the width (N = 100: 112 columns computed, not 128).
+ * takes a tile of half the width (N = 100: 112 columns computed, not 128);
+ * Aᵀ·B's, where N fills a quarter or less, vectors of C's rows (edge_columns
+ * in gemm_kernel.h: 100 columns computed).
  *
  * A and B are read through strides, A(i, k) = A[i * a_row + k * a_col], so the
  * same code computes A·B, Aᵀ·B and A·Bᵀ; packing makes every micro-kernel read

@@ -289,6 +289,27 @@ ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
 #define EDGE_VECS 2 /* 8 accumulators, as many as two FMA units of 4 cycles need */
 #define EDGE_ROWS (EDGE_VECS * LANES)
 #define EDGE_COLS 4
+
+/* sums of edge_block from C (to_C 0) or into C (to_C 1), each of the rows
+ * [r0, r1) from the one vector whose share [r0 + v LANES, ...) holds it */
+ISA_TARGET static inline ALWAYS_INLINE void
+KERNEL(edge_copy)(real *restrict C, int64_t ldc, real sums[EDGE_COLS][EDGE_VECS][LANES],
+                  const int64_t from[EDGE_VECS], int64_t r0, int64_t r1, int64_t j0,
+                  int64_t n_cols, int to_C)
+{
+    for (int64_t c = 0; c < n_cols; c++)
+        for (int v = 0; v < EDGE_VECS; v++)
+            for (int64_t l = 0; l < LANES; l++) {
+                const int64_t row = from[v] + l;
+                if (row < r0 + v * LANES || row >= r1) continue;
+                real *C_ij = C + row * ldc + j0 + c;
+                if (to_C)
+                    *C_ij = sums[c][v][l];
+                else
+                    sums[c][v][l] = *C_ij;
+            }
+}
+
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(edge_block)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_col,
                    const real *restrict B, int64_t b_row, int64_t b_col, int64_t M, int64_t r0,
@@ -299,12 +320,7 @@ KERNEL(edge_block)(real *restrict C, int64_t ldc, const real *restrict A, int64_
     for (int v = 0; v < EDGE_VECS; v++)
         from[v] = r0 + v * LANES + LANES <= M ? r0 + v * LANES : M - LANES;
     real sums[EDGE_COLS][EDGE_VECS][LANES] = {{{0}}};
-#define EDGE_STORED(v, row) ((row) >= r0 + (v) * LANES && (row) < r1) /* stores row once */
-    for (int64_t c = 0; c < n_cols && accumulate; c++)
-        for (int v = 0; v < EDGE_VECS; v++)
-            for (int64_t l = 0; l < LANES; l++)
-                if (EDGE_STORED(v, from[v] + l))
-                    sums[c][v][l] = C[(from[v] + l) * ldc + j0 + c];
+    if (accumulate) KERNEL(edge_copy)(C, ldc, sums, from, r0, r1, j0, n_cols, 0);
     KERNEL(vec) acc[EDGE_COLS][EDGE_VECS];
     memcpy(acc, sums, sizeof(acc));
     for (int64_t k = k0; k < k0 + kc; k++) {
@@ -318,12 +334,7 @@ KERNEL(edge_block)(real *restrict C, int64_t ldc, const real *restrict A, int64_
         }
     }
     memcpy(sums, acc, sizeof(acc));
-    for (int64_t c = 0; c < n_cols; c++)
-        for (int v = 0; v < EDGE_VECS; v++)
-            for (int64_t l = 0; l < LANES; l++)
-                if (EDGE_STORED(v, from[v] + l))
-                    C[(from[v] + l) * ldc + j0 + c] = sums[c][v][l];
-#undef EDGE_STORED
+    KERNEL(edge_copy)(C, ldc, sums, from, r0, r1, j0, n_cols, 1);
 }
 
 /* C's columns [j0, j0 + cols), a few, of rows [i0, i1) of M, over the block
