@@ -42,7 +42,8 @@ static real exact_inverse(real weight_sum)
 {
     int exponent;
     const real inverse = 1 / weight_sum;
-    return frexp(weight_sum, &exponent) == 0.5 && isnormal(inverse) ? inverse : 0;
+    const int normal = inverse >= REAL_MIN && inverse <= REAL_MAX; /* not flushed, finite */
+    return frexp(weight_sum, &exponent) == 0.5 && normal ? inverse : 0;
 }
 
 /* dW = (sum + alpha * W) / weight_sum on a block of n_rows x cols, rows of

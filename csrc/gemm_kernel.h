@@ -279,13 +279,7 @@ ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
         KERNEL(corner)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, kc, accumulate);
 }
 
-/* Columns [j0, j0 + n_cols) (at most EDGE_COLS) of C's rows [r0, r1) (at
- * most EDGE_ROWS) over the block k0 .. k0+kc-1, for A(i, k) = A[i + k *
- * a_col]: each vector of sums holds LANES rows of one column, A's rows of a k
- * are one load, B(k, j) a broadcast. A vector past C's last row M ends at M
- * instead, its rows before r0 + v LANES computed but not stored, so that C's
- * last rows need no masked loads of A (which made them cost four times a
- * whole block): M >= LANES. */
+/* The edge columns' blocks: EDGE_COLS columns by EDGE_VECS vectors of rows */
 #define EDGE_VECS 2 /* 8 accumulators, as many as two FMA units of 4 cycles need */
 #define EDGE_ROWS (EDGE_VECS * LANES)
 #define EDGE_COLS 4
@@ -310,6 +304,13 @@ KERNEL(edge_copy)(real *restrict C, int64_t ldc, real sums[EDGE_COLS][EDGE_VECS]
             }
 }
 
+/* Columns [j0, j0 + n_cols) (at most EDGE_COLS) of C's rows [r0, r1) (at
+ * most EDGE_ROWS) over the block k0 .. k0+kc-1, for A(i, k) = A[i + k *
+ * a_col]: each vector of sums holds LANES rows of one column, A's rows of a k
+ * are one load, B(k, j) a broadcast. A vector past C's last row M ends at M
+ * instead, its rows before r0 + v LANES computed but not stored, so that C's
+ * last rows need no masked loads of A (which made them cost about three times
+ * a whole block): M >= LANES. */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(edge_block)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_col,
                    const real *restrict B, int64_t b_row, int64_t b_col, int64_t M, int64_t r0,

@@ -1,10 +1,11 @@
 /* One source, two precisions. CMake compiles every kernel file twice, with
  * FCN_DOUBLE=0 (real is float, names end in _f32) and FCN_DOUBLE=1 (double,
  * _f64). Kernel files write `real`, `FCN(fcn_name)`, FABS, SQRT and COPYSIGN
- * for the libm function of their precision, and REAL_EPSILON for its machine
- * epsilon. A definition `FCN(fcn_loss)` thus defines fcn_loss_f32 or
- * fcn_loss_f64: search for the name without its suffix, or use the
- * compile_commands.json that the CMake build writes (clangd, ctags). */
+ * for the libm function of their precision, REAL_EPSILON for its machine
+ * epsilon and REAL_MIN, REAL_MAX for its least and greatest normal numbers.
+ * A definition `FCN(fcn_loss)` thus defines fcn_loss_f32 or fcn_loss_f64:
+ * search for the name without its suffix, or use the compile_commands.json
+ * that the CMake build writes (clangd, ctags). */
 #ifndef FCN_PRECISION_H
 #define FCN_PRECISION_H
 
@@ -19,6 +20,8 @@
 #define SQRT sqrt
 #define COPYSIGN copysign
 #define REAL_EPSILON DBL_EPSILON
+#define REAL_MIN DBL_MIN
+#define REAL_MAX DBL_MAX
 #else
 #define FCN_REAL float
 #define FCN(name) name##_f32
@@ -26,6 +29,8 @@
 #define SQRT sqrtf
 #define COPYSIGN copysignf
 #define REAL_EPSILON FLT_EPSILON
+#define REAL_MIN FLT_MIN
+#define REAL_MAX FLT_MAX
 #endif
 
 typedef FCN_REAL real;
