@@ -92,9 +92,10 @@ struct kernels {
     void (*pack_B)(real *pack, const real *B, int64_t b_row, int64_t b_col, int64_t k0,
                    int64_t kc, int64_t N, int64_t first, int64_t end);
     void (*tile_packed)(real *C, int64_t ldc, int64_t rows, int64_t cols, const real *A_panel,
-                        const real *B_panel, int64_t kc, int accumulate);
+                        const real *B_panel, int64_t b_row, int64_t kc, int accumulate);
     void (*tile_in_place)(real *C, int64_t ldc, int64_t cols, const real *A, int64_t a_row,
-                          int64_t a_col, const real *B_panel, int64_t kc, int accumulate);
+                          int64_t a_col, const real *B_panel, int64_t b_row, int64_t kc,
+                          int accumulate);
     void (*matmul_unpacked)(real *C, const real *A, int64_t a_row, int64_t a_col,
                             const real *B, int64_t b_row, int64_t i0, int64_t i1, int64_t N,
                             int64_t K);
@@ -258,9 +259,25 @@ typedef struct {
     int64_t k0, first, end; /* the rows path's block: K block at k0, panels [first, end) */
     int pack_all_of_A;
     int edge; /* the last panel's columns are computed by edge_columns, not packed */
+    int B_in_place; /* the tiles read B's full panels where they lie, not packed */
     real *B_pack, *A_pack;
     const FCN(fcn_epilogue) *epilogue;
 } product;
+
+/* Up to this many rows of C, the tiles read a B with contiguous rows where
+ * it lies, but for a partial last panel: each panel serves too few tiles of
+ * rows to repay its packing. But not rows a multiple of 4 KiB apart, which
+ * fall into one set of L1. Measured on a Xeon against packing, one core and
+ * two: digits' dW (64, 200, 100) 14% and 7% faster, (64, 512, 256) 18% and
+ * 13%, (128, 256, 256) 10% and 9%, (45, 600, 41) 10% and 13%; with 200 rows,
+ * (200, 64, 100), alike; rows 4 KiB apart, (64, 512, 1024), 23% slower. The
+ * tiles read a packed panel at a constant stride: a stride read at run time
+ * cost them 5-10%. */
+#define B_IN_PLACE_MAX_ROWS 128
+static int reads_B_in_place(FCN(fcn_matrix) B, int64_t M)
+{
+    return B.col == 1 && M <= B_IN_PLACE_MAX_ROWS && B.row * (int64_t)sizeof(real) % 4096 != 0;
+}
 
 /* Whether tiles reading A in place would miss more than packing A costs.
  * A row-major A: a tile reads its rows side by side, which fall into one set
@@ -289,18 +306,27 @@ static int in_place_thrashes(const product *p)
            (p->N >= 256 && p->kc * A.col > TRANSPOSED_SPAN_MAX);
 }
 
-/* Pack K block `block` of B, panels [first, end), into B_pack, where the
- * block before it is done with (each K block reads only its own); the last
- * panel, where it is half, at the half's width. Each panel has a slot of
- * the full depth kc, whatever its block's depth: the tasks that split C's
- * columns pack their panels block by block, each at its own pace, and a
- * last block shallower than the others must not move a panel into a slot
- * another task still reads. */
+/* Narrows panels [*first, *end) to those that are packed: not an edge
+ * panel, nor full panels the tiles read in place. */
+static void packed_panels(const product *p, int64_t *first, int64_t *end)
+{
+    const int64_t full_panels = p->N / p->g->tile_cols;
+    if (p->edge && *end == p->n_panels) (*end)--;
+    if (p->B_in_place && *first < full_panels) *first = min_i64(full_panels, *end);
+}
+
+/* Pack K block `block` of B, panels [first, end) (those of them that are
+ * packed_panels), into B_pack, where the block before it is done with (each
+ * K block reads only its own); the last panel, where it is half, at the
+ * half's width. Each panel has a slot of the full depth kc, whatever its
+ * block's depth: the tasks that split C's columns pack their panels block by
+ * block, each at its own pace, and a last block shallower than the others
+ * must not move a panel into a slot another task still reads. */
 static void pack_B_block(const product *p, int64_t block, int64_t first, int64_t end)
 {
     const kernels *g = p->g;
     const int64_t k0 = block * p->kc, kc = min_i64(p->kc, p->K - k0);
-    if (p->edge && end == p->n_panels) end--;
+    packed_panels(p, &first, &end);
     for (int64_t panel = first; panel < end; panel++) {
         const kernels *width = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols;
@@ -316,11 +342,13 @@ static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64
                   int64_t k0, int64_t kc, int64_t packed_from, const real *A_pack)
 {
     const kernels *g = p->g;
-    const real *B_block = p->B_pack;
     for (int64_t panel = first; panel < end; panel++) {
         const kernels *tile = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols, cols = min_i64(g->tile_cols, p->N - j0);
-        const real *B_panel = B_block + panel * p->kc * g->tile_cols;
+        const int in_place = p->B_in_place && cols == g->tile_cols;
+        const real *B_panel = in_place ? p->B.data + k0 * p->B.row + j0
+                                       : p->B_pack + panel * p->kc * g->tile_cols;
+        const int64_t b_row = in_place ? p->B.row : tile->tile_cols;
         if (p->edge && panel == p->n_panels - 1) {
             g->edge_columns(p->C, p->N, p->A.data, p->A.col, p->B.data, p->B.row, p->B.col,
                             p->M, i0, i1, j0, cols, k0, kc, k0 > 0);
@@ -330,10 +358,10 @@ static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64
             real *C = p->C + r0 * p->N + j0;
             if (r0 < packed_from)
                 tile->tile_in_place(C, p->N, cols, p->A.data + r0 * p->A.row + k0 * p->A.col,
-                                    p->A.row, p->A.col, B_panel, kc, k0 > 0);
+                                    p->A.row, p->A.col, B_panel, b_row, kc, k0 > 0);
             else
                 tile->tile_packed(C, p->N, min_i64(g->tile_rows, i1 - r0), cols,
-                                  A_pack + (r0 - packed_from) * kc, B_panel, kc, k0 > 0);
+                                  A_pack + (r0 - packed_from) * kc, B_panel, b_row, kc, k0 > 0);
         }
     }
 }
@@ -469,7 +497,9 @@ static void rows_by_blocks(product *p, int threads)
     for (p->k0 = 0; p->k0 < p->K; p->k0 += p->kc) {
         for (p->first = 0; p->first < p->n_panels; p->first += step) {
             p->end = min_i64(p->first + step, p->n_panels);
-            fcn_parallel_for(pack_B_task, p, p->end - p->first, threads);
+            int64_t first = p->first, end = p->end;
+            packed_panels(p, &first, &end);
+            if (first < end) fcn_parallel_for(pack_B_task, p, p->end - p->first, threads);
             fcn_parallel_for(rows_task, p, p->n_tasks, threads);
         }
     }
@@ -624,6 +654,7 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
     const int64_t last_cols = N - (p.n_panels - 1) * g->tile_cols;
     if (g->half && last_cols <= g->half->tile_cols) p.last = g->half;
     p.edge = A.row == 1 && last_cols <= g->tile_cols / 4 && M >= g->tile_cols;
+    p.B_in_place = reads_B_in_place(B, M);
     p.pack_all_of_A = in_place_thrashes(&p);
     /* B's panels from a cache line on (the scratch holds the slack): the
      * kernels' vector loads of B straddling two lines cost a Xeon 2% of

@@ -33,7 +33,9 @@
  *
  * A and B are read through strides, A(i, k) = A[i * a_row + k * a_col], so the
  * same code computes A·B, Aᵀ·B and A·Bᵀ; packing makes every micro-kernel read
- * contiguous. Each C[i][j] is one chain of fused multiply-adds in the order
+ * contiguous. For C of 128 rows or fewer, the tiles read a B with contiguous
+ * rows where it lies (its full panels): too few tiles would read a packed
+ * one. Each C[i][j] is one chain of fused multiply-adds in the order
  * k = 0 .. K-1 (a deep column's, 16 such chains added in a fixed order),
  * whatever the blocking, the tile or the thread computing it: results do not
  * depend on the thread count, nor a row's on the rows beside it. The micro-kernels for the CPU's

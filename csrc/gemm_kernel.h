@@ -197,16 +197,17 @@ ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict 
 
 /* One micro-tile of C (n_rows x TILE_COLS, row stride ldc; n_rows is
  * TILE_ROWS but for the last rows of C) = A(r, k) @ B panel over kc, where
- * A(r, k) = A[r * a_row + k * a_col], plus the tile's current values when
- * accumulate (the K blocks before this one). Each C[i][j] is one chain of
- * fused multiply-adds in the order of k, across blocks too: the result does
- * not depend on the blocking, on the tile's rows or on the thread that
- * computes the tile. Inlined into the kernels below, so that n_rows and the
- * packed one's strides are constants. */
+ * A(r, k) = A[r * a_row + k * a_col], with the panel's rows b_row apart
+ * (TILE_COLS packed, B's own where the tiles read B in place), plus the
+ * tile's current values when accumulate (the K blocks before this one). Each
+ * C[i][j] is one chain of fused multiply-adds in the order of k, across
+ * blocks too: the result does not depend on the blocking, on the tile's rows
+ * or on the thread that computes the tile. Inlined into the kernels below,
+ * so that n_rows and the packed operands' strides are constants. */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_row,
-             int64_t a_col, const real *restrict B_panel, int64_t kc, int accumulate,
-             int n_rows)
+             int64_t a_col, const real *restrict B_panel, int64_t b_row, int64_t kc,
+             int accumulate, int n_rows)
 {
     KERNEL(vec) acc[TILE_ROWS][TILE_VECS];
     TILE_UNROLL
@@ -217,7 +218,7 @@ KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_ro
     for (int64_t k = 0; k < kc; k++) {
         KERNEL(vec) b[TILE_VECS];
         for (int v = 0; v < TILE_VECS; v++)
-            b[v] = *(const KERNEL(vec) *)(B_panel + k * TILE_COLS + v * LANES);
+            b[v] = *(const KERNEL(vec) *)(B_panel + k * b_row + v * LANES);
         TILE_UNROLL
         for (int r = 0; r < n_rows; r++) {
             const real a = A[r * a_row + k * a_col];
@@ -235,7 +236,8 @@ KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_ro
  * 12 computed 72 rows, now 68). */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const real *A,
-               int64_t a_row, int64_t a_col, const real *B_panel, int64_t kc, int accumulate)
+               int64_t a_row, int64_t a_col, const real *B_panel, int64_t b_row, int64_t kc,
+               int accumulate)
 {
     /* whole rows of the copy with a test per real, which vector units do
      * as masked loads and stores: copying cols reals became a call of
@@ -245,12 +247,14 @@ KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const 
         for (int64_t c = 0; c < TILE_COLS; c++)
             if (c < cols) copy[r * TILE_COLS + c] = C[r * ldc + c];
     if (rows <= TILE_ROWS / 3)
-        KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, kc, accumulate, TILE_ROWS / 3);
+        KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, b_row, kc, accumulate,
+                     TILE_ROWS / 3);
     else if (rows <= 2 * TILE_ROWS / 3)
-        KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, kc, accumulate,
+        KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, b_row, kc, accumulate,
                      2 * TILE_ROWS / 3);
     else
-        KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, kc, accumulate, TILE_ROWS);
+        KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, b_row, kc, accumulate,
+                     TILE_ROWS);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < TILE_COLS; c++)
             if (c < cols) C[r * ldc + c] = copy[r * TILE_COLS + c];
@@ -259,24 +263,32 @@ KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const 
 /* A tile, or its rows x cols corner, from a packed A panel (pack_A). */
 ISA_TARGET static void KERNEL(tile_packed)(real *C, int64_t ldc, int64_t rows, int64_t cols,
                                            const real *A_panel, const real *B_panel,
-                                           int64_t kc, int accumulate)
+                                           int64_t b_row, int64_t kc, int accumulate)
 {
-    if (rows == TILE_ROWS && cols == TILE_COLS)
-        KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, kc, accumulate, TILE_ROWS);
+    if (rows == TILE_ROWS && cols == TILE_COLS && b_row == TILE_COLS)
+        KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, TILE_COLS, kc, accumulate,
+                     TILE_ROWS);
+    else if (rows == TILE_ROWS && cols == TILE_COLS)
+        KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, b_row, kc, accumulate, TILE_ROWS);
     else
-        KERNEL(corner)(C, ldc, rows, cols, A_panel, 1, TILE_ROWS, B_panel, kc, accumulate);
+        KERNEL(corner)(C, ldc, rows, cols, A_panel, 1, TILE_ROWS, B_panel, b_row, kc,
+                       accumulate);
 }
 
 /* A tile of TILE_ROWS rows, or its first cols columns, read from A in place:
  * where A's panels would be used once, packing them costs more than it saves. */
 ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
                                              const real *A, int64_t a_row, int64_t a_col,
-                                             const real *B_panel, int64_t kc, int accumulate)
+                                             const real *B_panel, int64_t b_row, int64_t kc,
+                                             int accumulate)
 {
-    if (cols == TILE_COLS)
-        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, kc, accumulate, TILE_ROWS);
+    if (cols == TILE_COLS && b_row == TILE_COLS)
+        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, TILE_COLS, kc, accumulate, TILE_ROWS);
+    else if (cols == TILE_COLS)
+        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, b_row, kc, accumulate, TILE_ROWS);
     else
-        KERNEL(corner)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, kc, accumulate);
+        KERNEL(corner)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, b_row, kc,
+                       accumulate);
 }
 
 /* The edge columns' blocks: EDGE_COLS columns by EDGE_VECS vectors of rows */
