@@ -231,3 +231,33 @@ def test_a_scratch_at_any_alignment_gives_the_same_products_within_its_length(
             expected = (Z, dW, delta_in)
         for mine, first in zip((Z, dW, delta_in), expected):
             assert_array_equal(mine, first)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outputs_off_a_cache_line_get_the_same_products(dtype):
+    """Where the columns tasks' strips of C would meet inside cache lines (C
+    off a 64-byte line), the team takes another path: each product, on two
+    threads, bit for bit the one with C on a line."""
+    rows, fan_in, fan_out = 256, 256, 128
+    A, W, delta = layer(rows, fan_in, fan_out, dtype)
+    b = np.linspace(-1, 1, fan_out).astype(dtype)
+
+    def at_offset(shape, offset):
+        """an empty array starting `offset` bytes past a cache line"""
+        size = int(np.prod(shape))
+        memory = np.empty(size + 128 // A.itemsize, dtype)
+        start = (-memory.ctypes.data % 64 + offset) // A.itemsize
+        return memory[start:start + size].reshape(shape)
+
+    by_offset = []
+    for offset in range(0, 64, 16):
+        Z, dW, delta_in = (at_offset((rows, fan_out), offset), at_offset(W.shape, offset),
+                           at_offset(A.shape, offset))
+        db = np.empty(fan_out, dtype)
+        with threadpool_limits(limits=2):
+            _core.dense_forward(Z, A, W, b, "identity")
+            _core.dense_backward(dW, db, delta_in, delta, A, W, 0.1, 256.0, "identity")
+        by_offset.append((Z.copy(), dW.copy(), delta_in.copy()))
+    for products in by_offset[1:]:
+        for mine, on_a_line in zip(products, by_offset[0]):
+            assert_array_equal(mine, on_a_line)
