@@ -37,8 +37,8 @@ _core.force_gemm_kernels("auto")
 # vector ending at C's last row, over several K blocks too: (300, 64, 100),
 # (40, 513, 129), (700, 70, 36). B's full panels read in place by the tiles
 # where C has 128 rows or fewer, its last panel packed (half or whole), over
-# several K blocks too: the forward of (45, 600, 41), (29, 1024, 70), (57,
-# 23, 12), dW of (300, 64, 100), (700, 70, 36).
+# several K blocks too: the forward of (45, 600, 41) and (29, 1024, 70), dW
+# of (300, 64, 100) and (700, 70, 36).
 SHAPES = [(2, 37, 19), (3, 5, 1), (61, 700, 1), (45, 600, 41), (29, 1024, 70),
           (26, 512, 35), (203, 130, 77), (300, 64, 100), (57, 23, 12), (33, 7, 6),
           (45, 512, 520), (230, 800, 260), (40, 513, 129), (45, 600, 10), (45, 1024, 520),
