@@ -180,6 +180,8 @@ static const kernels *kernels_for(int64_t N)
 #define UNPACKED_MAX_DEPTH 4
 #define UNPACKED_MIN_WIDTH 256
 
+#define LINE_BYTES 64 /* a cache line on every x86-64 core (and most others) */
+
 static inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t round_up(int64_t n, int64_t step) { return (n + step - 1) / step * step; }
 
@@ -345,15 +347,15 @@ static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64
     for (int64_t panel = first; panel < end; panel++) {
         const kernels *tile = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols, cols = min_i64(g->tile_cols, p->N - j0);
-        const int in_place = p->B_in_place && cols == g->tile_cols;
-        const real *B_panel = in_place ? p->B.data + k0 * p->B.row + j0
-                                       : p->B_pack + panel * p->kc * g->tile_cols;
-        const int64_t b_row = in_place ? p->B.row : tile->tile_cols;
         if (p->edge && panel == p->n_panels - 1) {
             g->edge_columns(p->C, p->N, p->A.data, p->A.col, p->B.data, p->B.row, p->B.col,
                             p->M, i0, i1, j0, cols, k0, kc, k0 > 0);
             continue;
         }
+        const int in_place = p->B_in_place && cols == g->tile_cols;
+        const real *B_panel = in_place ? p->B.data + k0 * p->B.row + j0
+                                       : p->B_pack + panel * p->kc * g->tile_cols;
+        const int64_t b_row = in_place ? p->B.row : tile->tile_cols;
         for (int64_t r0 = i0; r0 < i1; r0 += g->tile_rows) {
             real *C = p->C + r0 * p->N + j0;
             if (r0 < packed_from)
@@ -497,9 +499,10 @@ static void rows_by_blocks(product *p, int threads)
     for (p->k0 = 0; p->k0 < p->K; p->k0 += p->kc) {
         for (p->first = 0; p->first < p->n_panels; p->first += step) {
             p->end = min_i64(p->first + step, p->n_panels);
-            int64_t first = p->first, end = p->end;
-            packed_panels(p, &first, &end);
-            if (first < end) fcn_parallel_for(pack_B_task, p, p->end - p->first, threads);
+            int64_t packed_first = p->first, packed_end = p->end;
+            packed_panels(p, &packed_first, &packed_end);
+            if (packed_first < packed_end)
+                fcn_parallel_for(pack_B_task, p, p->end - p->first, threads);
             fcn_parallel_for(rows_task, p, p->n_tasks, threads);
         }
     }
@@ -617,9 +620,8 @@ static int split_columns(const product *p, int threads, int whole_rows)
  * and 303 in shares; (256, 128, 256) Aᵀ·B at 259, 304 and 214 by rows. */
 static int strips_share_lines(const product *p)
 {
-    const int64_t line = 64;
-    return (uintptr_t)p->C % line != 0 || p->N * (int64_t)sizeof(real) % line != 0 ||
-           p->g->tile_cols * (int64_t)sizeof(real) % line != 0;
+    return (uintptr_t)p->C % LINE_BYTES != 0 || p->N * (int64_t)sizeof(real) % LINE_BYTES != 0 ||
+           p->g->tile_cols * (int64_t)sizeof(real) % LINE_BYTES != 0;
 }
 
 /* The products bound by memory rather than arithmetic, which read their
@@ -672,7 +674,7 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
     /* B's panels from a cache line on (the scratch holds the slack): the
      * kernels' vector loads of B straddling two lines cost a Xeon 2% of
      * (512, 512, 1024) on one core and 18% on two */
-    p.B_pack = (real *)(((uintptr_t)pack + 63) & ~(uintptr_t)63);
+    p.B_pack = (real *)(((uintptr_t)pack + LINE_BYTES - 1) & ~(uintptr_t)(LINE_BYTES - 1));
     p.A_pack = p.B_pack + p.kc * p.n_panels * g->tile_cols;
     p.n_tasks = min_i64(2 * threads, p.n_panels); /* groups of columns */
     /* where the strips would share lines, the shares take what they can */
