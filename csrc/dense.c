@@ -1,8 +1,8 @@
 /* Fully connected layers: the weighted input sums Z = A @ W + b and their
  * backward pass. A layer's three products, A @ W, A.T @ delta and
- * delta @ W.T, run on the blocked product of gemm.c, which finishes each
- * block of C (bias and activation, L2 and scaling, f') while it is in
- * cache. */
+ * delta @ W.T, run on the blocked product of gemm.c, which adds the bias as
+ * it stores Z and finishes each block of C (activation, L2 and scaling, f')
+ * while it is in cache. */
 #include <math.h>
 #include <stddef.h>
 
@@ -11,26 +11,16 @@
 #include "subnormals.h"
 
 /* What to do with a finished block of C, while it is in cache. */
-enum finish_kind { ADD_BIAS_AND_ACTIVATE, ADD_L2_AND_SCALE, MULTIPLY_BY_DERIVATIVE };
+enum finish_kind { ACTIVATE, ADD_L2_AND_SCALE, MULTIPLY_BY_DERIVATIVE };
 
 typedef struct finish {
     FCN(fcn_epilogue) epilogue; /* finish_block, with this finish as its context */
-    enum finish_kind kind;
-    const real *bias;      /* ADD_BIAS_AND_ACTIVATE: b, then f = activation */
+    enum finish_kind kind; /* ACTIVATE: f = activation, on Z = sum + b from the product */
     const real *W;         /* ADD_L2_AND_SCALE: C = (C + alpha * W) / weight_sum */
     real alpha, weight_sum, inverse; /* inverse: exact_inverse(weight_sum) */
     const real *A;         /* MULTIPLY_BY_DERIVATIVE: C *= f'(Z), from A = f(Z) */
     int activation;
 } finish;
-
-/* Z = sum + b on a block of n_rows x cols, rows ld apart */
-FCN_VECTOR_CLONES
-static void add_bias(real *restrict Z, const real *restrict b, int64_t n_rows, int64_t cols,
-                     int64_t ld)
-{
-    for (int64_t i = 0; i < n_rows; i++)
-        for (int64_t j = 0; j < cols; j++) Z[i * ld + j] += b[j];
-}
 
 /* 1 / weight_sum where multiplying by it rounds as dividing by weight_sum
  * does, else 0: for a power of two (a batch of 256 rows, or unit weights
@@ -66,7 +56,7 @@ static void add_l2_and_scale(real *restrict dW, const real *restrict W, real alp
 
 /* The epilogue's done for the products: rows [i0, i1), columns [j0, j1) of C
  * (N columns) are final. The activations take whole rows at once, else one
- * row at a time; the bias and L2 any block in one call (the team's tasks
+ * row at a time; the L2 any block in one call (the team's tasks
  * that split C's columns finish a strip of every row: a call per row cost
  * digits' (200, 64, 100) a fifth of its time on two cores). */
 static void finish_block(real *C, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t N,
@@ -76,8 +66,7 @@ static void finish_block(real *C, int64_t i0, int64_t i1, int64_t j0, int64_t j1
     const int64_t n_rows = i1 - i0, cols = j1 - j0, whole = cols == N;
     real *block = C + i0 * N + j0;
     switch (f->kind) {
-    case ADD_BIAS_AND_ACTIVATE: /* Z = sum + b, then A = f(Z) */
-        add_bias(block, f->bias + j0, n_rows, cols, N);
+    case ACTIVATE: /* A = f(Z), Z = sum + b from the product */
         if (whole)
             FCN(fcn_activation_forward)(block, n_rows, N, f->activation);
         else if (f->activation != FCN_IDENTITY)
@@ -133,8 +122,8 @@ void FCN(fcn_dense_layer_forward)(real *A_out, real *pack, const real *A_in, con
 {
     FCN_FLUSH_SUBNORMALS();
     /* Z = A_in @ W + b, A_out = f(Z) */
-    finish f = {.kind = ADD_BIAS_AND_ACTIVATE, .bias = b, .activation = activation};
-    f.epilogue = (FCN(fcn_epilogue)){finish_block, &f, activation == FCN_SOFTMAX};
+    finish f = {.kind = ACTIVATE, .activation = activation};
+    f.epilogue = (FCN(fcn_epilogue)){finish_block, &f, activation == FCN_SOFTMAX, b};
     product_AB(A_out, A_in, W, rows, fan_in, fan_out, pack, &f, team_min_work);
 }
 
@@ -168,7 +157,7 @@ void FCN(fcn_dense_weight_gradient)(real *dW, real *db, real *pack, const real *
     /* dW = (A_in.T @ delta + alpha * W) / weight_sum: rows of dW are A_in's columns */
     finish scale = {.kind = ADD_L2_AND_SCALE, .W = W, .alpha = (real)alpha,
                     .weight_sum = (real)weight_sum, .inverse = exact_inverse((real)weight_sum)};
-    scale.epilogue = (FCN(fcn_epilogue)){finish_block, &scale, 0};
+    scale.epilogue = (FCN(fcn_epilogue)){finish_block, &scale, 0, NULL};
     product_AtB(dW, A_in, delta, fan_in, rows, fan_out, pack, &scale, team_min_work);
     FCN(fcn_bias_gradient)(db, delta, rows, fan_out, weight_sum);
 }
@@ -180,7 +169,7 @@ void FCN(fcn_dense_delta_in)(real *delta_in, real *pack, const real *delta, cons
 {
     /* delta_in = (delta @ W.T) * f'(Z_in) */
     finish derivative = {.kind = MULTIPLY_BY_DERIVATIVE, .A = A_in, .activation = in_activation};
-    derivative.epilogue = (FCN(fcn_epilogue)){finish_block, &derivative, 0};
+    derivative.epilogue = (FCN(fcn_epilogue)){finish_block, &derivative, 0, NULL};
     product_ABt(delta_in, delta, W, rows, fan_out, fan_in, pack, &derivative, team_min_work);
 }
 

@@ -92,10 +92,11 @@ struct kernels {
     void (*pack_B)(real *pack, const real *B, int64_t b_row, int64_t b_col, int64_t k0,
                    int64_t kc, int64_t N, int64_t first, int64_t end);
     void (*tile_packed)(real *C, int64_t ldc, int64_t rows, int64_t cols, const real *A_panel,
-                        const real *B_panel, int64_t b_row, int64_t kc, int accumulate);
+                        const real *B_panel, int64_t b_row, int64_t kc, int accumulate,
+                        const real *bias);
     void (*tile_in_place)(real *C, int64_t ldc, int64_t cols, const real *A, int64_t a_row,
                           int64_t a_col, const real *B_panel, int64_t b_row, int64_t kc,
-                          int accumulate);
+                          int accumulate, const real *bias);
     void (*matmul_unpacked)(real *C, const real *A, int64_t a_row, int64_t a_col,
                             const real *B, int64_t b_row, int64_t i0, int64_t i1, int64_t N,
                             int64_t K);
@@ -337,21 +338,33 @@ static void pack_B_block(const product *p, int64_t block, int64_t first, int64_t
     }
 }
 
+/* C[i][j] += bias[j] on rows [i0, i1), columns [j0, j1) of C: the bias
+ * (gemm.h) where the kernels do not add it as they store. */
+static void add_bias(real *C, const real *bias, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
+                     int64_t N)
+{
+    for (int64_t i = i0; i < i1 && bias != NULL; i++)
+        for (int64_t j = j0; j < j1; j++) C[i * N + j] += bias[j];
+}
+
 /* Block k0 .. k0+kc-1 of the sums of rows [i0, i1) of C, panels [first, end)
- * of its columns; the rows from packed_from on read A's panels packed at
- * A_pack, the others read A in place. */
+ * of its columns, plus the bias in the last block; the rows from packed_from
+ * on read A's panels packed at A_pack, the others read A in place. */
 static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64_t end,
                   int64_t k0, int64_t kc, int64_t packed_from, const real *A_pack)
 {
     const kernels *g = p->g;
+    const real *bias = k0 + kc == p->K ? p->epilogue->bias : NULL;
     for (int64_t panel = first; panel < end; panel++) {
         const kernels *tile = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols, cols = min_i64(g->tile_cols, p->N - j0);
         if (p->edge && panel == p->n_panels - 1) {
             g->edge_columns(p->C, p->N, p->A.data, p->A.col, p->B.data, p->B.row, p->B.col,
                             p->M, i0, i1, j0, cols, k0, kc, k0 > 0);
+            add_bias(p->C, bias, i0, i1, j0, j0 + cols, p->N);
             continue;
         }
+        const real *panel_bias = bias != NULL ? bias + j0 : NULL;
         const int in_place = p->B_in_place && cols == g->tile_cols;
         const real *B_panel = in_place ? p->B.data + k0 * p->B.row + j0
                                        : p->B_pack + panel * p->kc * g->tile_cols;
@@ -360,10 +373,12 @@ static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64
             real *C = p->C + r0 * p->N + j0;
             if (r0 < packed_from)
                 tile->tile_in_place(C, p->N, cols, p->A.data + r0 * p->A.row + k0 * p->A.col,
-                                    p->A.row, p->A.col, B_panel, b_row, kc, k0 > 0);
+                                    p->A.row, p->A.col, B_panel, b_row, kc, k0 > 0,
+                                    panel_bias);
             else
                 tile->tile_packed(C, p->N, min_i64(g->tile_rows, i1 - r0), cols,
-                                  A_pack + (r0 - packed_from) * kc, B_panel, b_row, kc, k0 > 0);
+                                  A_pack + (r0 - packed_from) * kc, B_panel, b_row, kc, k0 > 0,
+                                  panel_bias);
         }
     }
 }
@@ -525,6 +540,7 @@ static void unpacked_task(void *context, int64_t task)
     share_of_rows(p, task, &i0, &i1);
     p->g->matmul_unpacked(p->C, p->A.data, p->A.row, p->A.col, p->B.data, p->B.row, i0, i1,
                           p->N, p->K);
+    add_bias(p->C, p->epilogue->bias, i0, i1, 0, p->N, p->N);
     p->epilogue->done(p->C, i0, i1, 0, p->N, p->N, p->epilogue->context);
 }
 
@@ -538,6 +554,7 @@ static void vector_matrix_task(void *context, int64_t task)
     share_of_rows(p, task, &i0, &i1);
     p->g->matmul_unpacked(p->C + i0, p->B.data, 0, p->B.row, p->A.data + i0, p->A.col, 0, 1,
                           i1 - i0, p->K);
+    add_bias(p->C, p->epilogue->bias, i0, i1, 0, 1, 1);
     p->epilogue->done(p->C, i0, i1, 0, 1, 1, p->epilogue->context);
 }
 
@@ -559,6 +576,7 @@ static void matrix_vector_task(void *context, int64_t task)
     const kernels *g = p->g;
     (p->K >= CHAINED_MIN_DEPTH ? g->matrix_vector_chained : g->matrix_vector)(
         p->C, p->A.data, p->A.row, p->B.data, p->B.row, i0, i1, p->K);
+    add_bias(p->C, p->epilogue->bias, i0, i1, 0, 1, 1);
     p->epilogue->done(p->C, i0, i1, 0, 1, 1, p->epilogue->context);
 }
 

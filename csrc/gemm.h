@@ -54,7 +54,9 @@ typedef struct FCN(fcn_matrix) {
 } FCN(fcn_matrix);
 
 /* What runs on each block of C once it is final, while it is in cache (the
- * layer's epilogue): done(C, i0, i1, j0, j1, N, context) on rows [i0, i1),
+ * layer's epilogue): bias, where not NULL, is added to every row of C (its N
+ * reals, one per column) as the product stores its sums, each sum rounded
+ * before the add; then done(C, i0, i1, j0, j1, N, context) on rows [i0, i1),
  * columns [j0, j1) of C (row stride N). whole_rows: done needs whole rows
  * (softmax), so the columns are never split.
  * fcn_epilogue_f32, fcn_epilogue_f64 */
@@ -63,6 +65,7 @@ typedef struct FCN(fcn_epilogue) {
                  const void *context);
     const void *context;
     int whole_rows;
+    const real *bias;
 } FCN(fcn_epilogue);
 
 /* C (M x N, row-major) = A (M x K) @ B (K x N), then the epilogue on every

@@ -202,12 +202,17 @@ ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict 
  * tile's current values when accumulate (the K blocks before this one). Each
  * C[i][j] is one chain of fused multiply-adds in the order of k, across
  * blocks too: the result does not depend on the blocking, on the tile's rows
- * or on the thread that computes the tile. Inlined into the kernels below,
- * so that n_rows and the packed operands' strides are constants. */
+ * or on the thread that computes the tile. In the last K block, bias (the
+ * tile's TILE_COLS columns of it, or NULL) is added to each finished sum as
+ * the tile stores it: the layer's bias, without a pass of its own over C
+ * (on a Xeon core, 6-9% of the forward products of digits' and mnist's
+ * output layers, (200, 100, 10) and (256, 128, 10)). Inlined into the
+ * kernels below, so that n_rows and the packed operands' strides are
+ * constants. */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_row,
              int64_t a_col, const real *restrict B_panel, int64_t b_row, int64_t kc,
-             int accumulate, int n_rows)
+             int accumulate, const real *restrict bias, int n_rows)
 {
     KERNEL(vec) acc[TILE_ROWS][TILE_VECS];
     TILE_UNROLL
@@ -225,6 +230,13 @@ KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_ro
             for (int v = 0; v < TILE_VECS; v++) acc[r][v] += a * b[v];
         }
     }
+    if (bias != NULL) {
+        KERNEL(vec) b[TILE_VECS];
+        for (int v = 0; v < TILE_VECS; v++) b[v] = *(const KERNEL(vec) *)(bias + v * LANES);
+        TILE_UNROLL
+        for (int r = 0; r < n_rows; r++)
+            for (int v = 0; v < TILE_VECS; v++) acc[r][v] += b[v];
+    }
     TILE_UNROLL
     for (int r = 0; r < n_rows; r++)
         for (int v = 0; v < TILE_VECS; v++) *(KERNEL(vec) *)(C + r * ldc + v * LANES) = acc[r][v];
@@ -237,24 +249,27 @@ KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_ro
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const real *A,
                int64_t a_row, int64_t a_col, const real *B_panel, int64_t b_row, int64_t kc,
-               int accumulate)
+               int accumulate, const real *bias)
 {
     /* whole rows of the copy with a test per real, which vector units do
      * as masked loads and stores: copying cols reals became a call of
      * memcpy per row, a tenth of an output layer's products (N = 10) */
-    real copy[TILE_ROWS * TILE_COLS] = {0};
+    real copy[TILE_ROWS * TILE_COLS] = {0}, bias_copy[TILE_COLS] = {0};
     for (int64_t r = 0; r < rows && accumulate; r++)
         for (int64_t c = 0; c < TILE_COLS; c++)
             if (c < cols) copy[r * TILE_COLS + c] = C[r * ldc + c];
+    for (int64_t c = 0; c < TILE_COLS && bias != NULL; c++)
+        if (c < cols) bias_copy[c] = bias[c];
+    const real *tile_bias = bias != NULL ? bias_copy : NULL;
     if (rows <= TILE_ROWS / 3)
         KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, b_row, kc, accumulate,
-                     TILE_ROWS / 3);
+                     tile_bias, TILE_ROWS / 3);
     else if (rows <= 2 * TILE_ROWS / 3)
         KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, b_row, kc, accumulate,
-                     2 * TILE_ROWS / 3);
+                     tile_bias, 2 * TILE_ROWS / 3);
     else
         KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, b_row, kc, accumulate,
-                     TILE_ROWS);
+                     tile_bias, TILE_ROWS);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < TILE_COLS; c++)
             if (c < cols) C[r * ldc + c] = copy[r * TILE_COLS + c];
@@ -263,16 +278,18 @@ KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const 
 /* A tile, or its rows x cols corner, from a packed A panel (pack_A). */
 ISA_TARGET static void KERNEL(tile_packed)(real *C, int64_t ldc, int64_t rows, int64_t cols,
                                            const real *A_panel, const real *B_panel,
-                                           int64_t b_row, int64_t kc, int accumulate)
+                                           int64_t b_row, int64_t kc, int accumulate,
+                                           const real *bias)
 {
     if (rows == TILE_ROWS && cols == TILE_COLS && b_row == TILE_COLS)
-        KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, TILE_COLS, kc, accumulate,
+        KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, TILE_COLS, kc, accumulate, bias,
                      TILE_ROWS);
     else if (rows == TILE_ROWS && cols == TILE_COLS)
-        KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, b_row, kc, accumulate, TILE_ROWS);
+        KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, b_row, kc, accumulate, bias,
+                     TILE_ROWS);
     else
         KERNEL(corner)(C, ldc, rows, cols, A_panel, 1, TILE_ROWS, B_panel, b_row, kc,
-                       accumulate);
+                       accumulate, bias);
 }
 
 /* A tile of TILE_ROWS rows, or its first cols columns, read from A in place:
@@ -280,15 +297,17 @@ ISA_TARGET static void KERNEL(tile_packed)(real *C, int64_t ldc, int64_t rows, i
 ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
                                              const real *A, int64_t a_row, int64_t a_col,
                                              const real *B_panel, int64_t b_row, int64_t kc,
-                                             int accumulate)
+                                             int accumulate, const real *bias)
 {
     if (cols == TILE_COLS && b_row == TILE_COLS)
-        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, TILE_COLS, kc, accumulate, TILE_ROWS);
+        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, TILE_COLS, kc, accumulate, bias,
+                     TILE_ROWS);
     else if (cols == TILE_COLS)
-        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, b_row, kc, accumulate, TILE_ROWS);
+        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, b_row, kc, accumulate, bias,
+                     TILE_ROWS);
     else
         KERNEL(corner)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, b_row, kc,
-                       accumulate);
+                       accumulate, bias);
 }
 
 /* The edge columns' blocks: EDGE_COLS columns by EDGE_VECS vectors of rows */

@@ -95,6 +95,25 @@ def test_fused_kernels_agree_bitwise(dtype, rows, fan_in, fan_out):
         assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("kernels", KERNELS, indirect=True)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, fan_in, fan_out", SHAPES + [(300, 1, 100)])
+def test_the_bias_added_as_sums_are_stored_rounds_as_adding_it_after(kernels, dtype, rows,
+                                                                     fan_in, fan_out):
+    """The product adds b to each finished sum as it stores it, on every path
+    (tiles, their corners, several K blocks, the edge columns of a forward
+    with fan_in 1, rows and columns read in place), on one thread and the
+    team: Z is the product without b, plus b, rounded once."""
+    A, W, _ = layer(rows, fan_in, fan_out, dtype)
+    b = np.random.default_rng(fan_out).standard_normal(fan_out).astype(dtype)
+    for threads in (1, 2):
+        with_bias, without = np.empty((2, rows, fan_out), dtype)
+        with threadpool_limits(limits=threads):
+            _core.dense_forward(with_bias, A, W, b, "identity")
+            _core.dense_forward(without, A, W, np.zeros_like(b), "identity")
+        assert_array_equal(with_bias, without + b)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rows, fan_in, fan_out",
                          [(300, 64, 100), (256, 1024, 70), (97, 512, 300), (257, 1100, 1),
