@@ -56,15 +56,17 @@ int64_t fcn_optimizer_state_len(const fcn_net *net, int solver)
 int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)
 {
     /* one K block of B in panels, then the A panels of every task for it,
-     * from the first cache line of the scratch */
+     * and a tile of rows more (gemm.c's shares: a copy of B per thread and
+     * the last rows' A panel, which then fit where C has as many rows as
+     * columns), from the first cache line of the scratch */
     int64_t N_padded = fcn_size_add(N, FCN_PANEL_MAX - 1);
     int64_t M_padded = fcn_size_add(M, FCN_TILE_ROWS_MAX - 1);
     if (N_padded < 0 || M_padded < 0 || K < 0) return -1;
     N_padded = N_padded / FCN_PANEL_MAX * FCN_PANEL_MAX;
     M_padded = M_padded / FCN_TILE_ROWS_MAX * FCN_TILE_ROWS_MAX;
     const int64_t depth = K < FCN_BLOCK_DEPTH_MAX ? K : FCN_BLOCK_DEPTH_MAX;
-    return fcn_size_add(fcn_size_mul(depth, fcn_size_add(N_padded, M_padded)),
-                        FCN_PACK_ALIGN_SLACK);
+    const int64_t rows = fcn_size_add(M_padded, FCN_TILE_ROWS_MAX);
+    return fcn_size_add(fcn_size_mul(depth, fcn_size_add(N_padded, rows)), FCN_PACK_ALIGN_SLACK);
 }
 
 /* The products a pack scratch serves, per layer l */
