@@ -343,7 +343,8 @@ static void pack_B_block(const product *p, int64_t block, int64_t first, int64_t
 static void add_bias(real *C, const real *bias, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
                      int64_t N)
 {
-    for (int64_t i = i0; i < i1 && bias != NULL; i++)
+    if (bias == NULL) return;
+    for (int64_t i = i0; i < i1; i++)
         for (int64_t j = j0; j < j1; j++) C[i * N + j] += bias[j];
 }
 
