@@ -700,13 +700,14 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
     p.B_pack = (real *)(((uintptr_t)pack + LINE_BYTES - 1) & ~(uintptr_t)(LINE_BYTES - 1));
     p.A_pack = p.B_pack + p.kc * p.n_panels * g->tile_cols;
     p.n_tasks = min_i64(2 * threads, p.n_panels); /* groups of columns */
+    const int shares = in_shares(&p, threads);
     /* where the strips would share lines, the shares take what they can */
     if (split_columns(&p, threads, epilogue->whole_rows) &&
-        !(strips_share_lines(&p) && in_shares(&p, threads))) {
+        !(strips_share_lines(&p) && shares)) {
         fcn_parallel_for(columns_task, &p, p.n_tasks, threads);
         return;
     }
-    if (in_shares(&p, threads)) {
+    if (shares) {
         p.n_tasks = threads;
         p.A_pack = p.B_pack + threads * p.kc * p.n_panels * g->tile_cols;
         fcn_parallel_for(share_task, &p, p.n_tasks, threads);
