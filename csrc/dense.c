@@ -1,8 +1,8 @@
 /* Fully connected layers: the weighted input sums Z = A @ W + b and their
  * backward pass. A layer's three products, A @ W, A.T @ delta and
  * delta @ W.T, run on the blocked product of gemm.c, which adds the bias as
- * it stores Z and finishes each block of C (activation, L2 and scaling, f')
- * while it is in cache. */
+ * it stores Z, sums delta's columns (db) as it packs delta, and finishes each
+ * block of C (activation, L2 and scaling, f') while it is in cache. */
 #include <math.h>
 #include <stddef.h>
 
@@ -123,7 +123,8 @@ void FCN(fcn_dense_layer_forward)(real *A_out, real *pack, const real *A_in, con
     FCN_FLUSH_SUBNORMALS();
     /* Z = A_in @ W + b, A_out = f(Z) */
     finish f = {.kind = ACTIVATE, .activation = activation};
-    f.epilogue = (FCN(fcn_epilogue)){finish_block, &f, activation == FCN_SOFTMAX, b};
+    f.epilogue = (FCN(fcn_epilogue)){.done = finish_block, .context = &f,
+                                    .whole_rows = activation == FCN_SOFTMAX, .bias = b};
     product_AB(A_out, A_in, W, rows, fan_in, fan_out, pack, &f, team_min_work);
 }
 
@@ -136,16 +137,18 @@ void FCN(fcn_dense_forward)(real *A_out, real *pack, const real *A_in, const rea
                                  FCN_ALONE_MIN_WORK);
 }
 
-/* fcn_bias_gradient_f32, fcn_bias_gradient_f64 */
-FCN_VECTOR_CLONES
-void FCN(fcn_bias_gradient)(real *restrict db, const real *restrict delta, int64_t rows,
-                            int64_t fan_out, double weight_sum)
+/* db /= weight_sum, once db holds delta's sums over rows */
+static void divide(real *db, int64_t fan_out, double weight_sum)
 {
-    /* summed over rows in order */
-    for (int64_t j = 0; j < fan_out; j++) db[j] = 0;
-    for (int64_t i = 0; i < rows; i++)
-        for (int64_t j = 0; j < fan_out; j++) db[j] += delta[i * fan_out + j];
     for (int64_t j = 0; j < fan_out; j++) db[j] /= (real)weight_sum;
+}
+
+/* fcn_bias_gradient_f32, fcn_bias_gradient_f64 */
+void FCN(fcn_bias_gradient)(real *db, const real *delta, int64_t rows, int64_t fan_out,
+                            double weight_sum)
+{
+    FCN(fcn_column_sums)(db, delta, fan_out, rows, 0, fan_out); /* over rows in order */
+    divide(db, fan_out, weight_sum);
 }
 
 /* fcn_dense_weight_gradient_f32, fcn_dense_weight_gradient_f64 */
@@ -154,12 +157,14 @@ void FCN(fcn_dense_weight_gradient)(real *dW, real *db, real *pack, const real *
                                     int64_t fan_in, int64_t fan_out, double alpha,
                                     double weight_sum, int64_t team_min_work)
 {
-    /* dW = (A_in.T @ delta + alpha * W) / weight_sum: rows of dW are A_in's columns */
+    /* dW = (A_in.T @ delta + alpha * W) / weight_sum: rows of dW are A_in's columns;
+     * db = sum(delta) / weight_sum, delta's sums from the product, which reads it */
     finish scale = {.kind = ADD_L2_AND_SCALE, .W = W, .alpha = (real)alpha,
                     .weight_sum = (real)weight_sum, .inverse = exact_inverse((real)weight_sum)};
-    scale.epilogue = (FCN(fcn_epilogue)){finish_block, &scale, 0, NULL};
+    scale.epilogue = (FCN(fcn_epilogue)){.done = finish_block, .context = &scale,
+                                        .B_sums = db};
     product_AtB(dW, A_in, delta, fan_in, rows, fan_out, pack, &scale, team_min_work);
-    FCN(fcn_bias_gradient)(db, delta, rows, fan_out, weight_sum);
+    divide(db, fan_out, weight_sum);
 }
 
 /* fcn_dense_delta_in_f32, fcn_dense_delta_in_f64 */
@@ -169,7 +174,7 @@ void FCN(fcn_dense_delta_in)(real *delta_in, real *pack, const real *delta, cons
 {
     /* delta_in = (delta @ W.T) * f'(Z_in) */
     finish derivative = {.kind = MULTIPLY_BY_DERIVATIVE, .A = A_in, .activation = in_activation};
-    derivative.epilogue = (FCN(fcn_epilogue)){finish_block, &derivative, 0, NULL};
+    derivative.epilogue = (FCN(fcn_epilogue)){.done = finish_block, .context = &derivative};
     product_ABt(delta_in, delta, W, rows, fan_out, fan_in, pack, &derivative, team_min_work);
 }
 

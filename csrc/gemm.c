@@ -90,7 +90,7 @@ struct kernels {
     void (*pack_A)(real *pack, const real *A, int64_t a_row, int64_t a_col, int64_t i0,
                    int64_t i1, int64_t k0, int64_t kc);
     void (*pack_B)(real *pack, const real *B, int64_t b_row, int64_t b_col, int64_t k0,
-                   int64_t kc, int64_t N, int64_t first, int64_t end);
+                   int64_t kc, int64_t N, int64_t first, int64_t end, real *sums);
     void (*tile_packed)(real *C, int64_t ldc, int64_t rows, int64_t cols, const real *A_panel,
                         const real *B_panel, int64_t b_row, int64_t kc, int accumulate,
                         const real *bias);
@@ -264,6 +264,7 @@ typedef struct {
     int edge; /* the last panel's columns are computed by edge_columns, not packed */
     int B_in_place; /* the tiles read B's full panels where they lie, not packed */
     real *B_pack, *A_pack;
+    real *B_sums; /* the epilogue's B_sums, summed as B is packed; NULL in shares but one */
     const FCN(fcn_epilogue) *epilogue;
 } product;
 
@@ -334,7 +335,8 @@ static void pack_B_block(const product *p, int64_t block, int64_t first, int64_t
         const kernels *width = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols;
         width->pack_B(p->B_pack + panel * p->kc * g->tile_cols, p->B.data + j0 * p->B.col,
-                      p->B.row, p->B.col, k0, kc, p->N - j0, 0, 1);
+                      p->B.row, p->B.col, k0, kc, p->N - j0, 0, 1,
+                      p->B_sums != NULL ? p->B_sums + j0 : NULL);
     }
 }
 
@@ -484,6 +486,7 @@ static void share_task(void *context, int64_t task)
     if (i0 == i1) return;
     product own = *p;
     own.B_pack = p->B_pack + task * p->kc * p->n_panels * g->tile_cols;
+    own.B_sums = task == p->n_tasks - 1 ? p->B_sums : NULL; /* the last share has rows */
     pack_B_block(&own, 0, 0, p->n_panels);
     /* the rows past the last full tile, in the last share only */
     const int64_t packed_from = i1 - (i1 - i0) % g->tile_rows;
@@ -677,6 +680,32 @@ static int product_in_place(product *p)
     return 0;
 }
 
+/* fcn_column_sums_f32, fcn_column_sums_f64 */
+FCN_VECTOR_CLONES
+void FCN(fcn_column_sums)(real *restrict sums, const real *restrict B, int64_t b_row,
+                          int64_t K, int64_t j0, int64_t j1)
+{
+    for (int64_t j = j0; j < j1; j++) sums[j] = 0;
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t j = j0; j < j1; j++) sums[j] += B[k * b_row + j];
+}
+
+/* The epilogue's B_sums of the columns outside panels [first, end), which
+ * no path packs: B's full panels read in place, the edge columns, or all
+ * of them where the product reads B where it lies. */
+static void sum_columns_not_packed(const product *p, int64_t first, int64_t end)
+{
+    real *sums = p->epilogue->B_sums;
+    if (sums == NULL) return;
+    if (first >= end) { /* in one pass over B */
+        FCN(fcn_column_sums)(sums, p->B.data, p->B.row, p->K, 0, p->N);
+        return;
+    }
+    const int64_t j0 = first * p->g->tile_cols, j1 = min_i64(end * p->g->tile_cols, p->N);
+    FCN(fcn_column_sums)(sums, p->B.data, p->B.row, p->K, 0, j0);
+    FCN(fcn_column_sums)(sums, p->B.data, p->B.row, p->K, j1, p->N);
+}
+
 /* fcn_gemm_f32, fcn_gemm_f64 */
 void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
                    int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue,
@@ -684,8 +713,11 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
 {
     const kernels *g = kernels_for(N);
     product p = {.g = g, .last = g, .C = C, .A = A, .B = B, .M = M, .N = N, .K = K,
-                 .epilogue = epilogue};
-    if (product_in_place(&p)) return;
+                 .B_sums = epilogue->B_sums, .epilogue = epilogue};
+    if (product_in_place(&p)) {
+        sum_columns_not_packed(&p, 0, 0);
+        return;
+    }
     const int threads = fcn_threads_for(M * N * K, team_min_work);
     p.kc = block_depth(g, K);
     p.n_panels = (N + g->tile_cols - 1) / g->tile_cols;
@@ -694,6 +726,9 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
     p.edge = A.row == 1 && last_cols <= g->tile_cols / 4 && M >= g->tile_cols;
     p.B_in_place = reads_B_in_place(B, M);
     p.pack_all_of_A = in_place_thrashes(&p);
+    int64_t packed_first = 0, packed_end = p.n_panels;
+    packed_panels(&p, &packed_first, &packed_end);
+    sum_columns_not_packed(&p, packed_first, packed_end);
     /* B's panels from a cache line on (the scratch holds the slack): the
      * kernels' vector loads of B straddling two lines cost a Xeon 2% of
      * (512, 512, 1024) on one core and 18% on two */

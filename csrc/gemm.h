@@ -58,7 +58,11 @@ typedef struct FCN(fcn_matrix) {
  * reals, one per column) as the product stores its sums, each sum rounded
  * before the add; then done(C, i0, i1, j0, j1, N, context) on rows [i0, i1),
  * columns [j0, j1) of C (row stride N). whole_rows: done needs whole rows
- * (softmax), so the columns are never split.
+ * (softmax), so the columns are never split. And B_sums, where not NULL,
+ * receives the sums of B's N columns over k, as fcn_column_sums sums them
+ * (B's rows contiguous, B.col == 1): where the product packs B, from the
+ * reads the packing makes (dW = A_inᵀ delta reads delta, whose sums are db;
+ * summed in a pass of their own, they cost a Xeon core 2-3% of wide's dW).
  * fcn_epilogue_f32, fcn_epilogue_f64 */
 typedef struct FCN(fcn_epilogue) {
     void (*done)(real *C, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t N,
@@ -66,7 +70,14 @@ typedef struct FCN(fcn_epilogue) {
     const void *context;
     int whole_rows;
     const real *bias;
+    real *B_sums;
 } FCN(fcn_epilogue);
+
+/* sums[j] = B[0][j] + B[1][j] + ... + B[K-1][j], added from 0 in that order,
+ * for columns [j0, j1) of B (row stride b_row).
+ * fcn_column_sums_f32, fcn_column_sums_f64 */
+void FCN(fcn_column_sums)(real *sums, const real *B, int64_t b_row, int64_t K, int64_t j0,
+                          int64_t j1);
 
 /* C (M x N, row-major) = A (M x K) @ B (K x N), then the epilogue on every
  * block of C. pack: scratch of fcn_pack_len(M, K, N) reals. team_min_work:

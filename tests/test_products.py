@@ -114,6 +114,30 @@ def test_the_bias_added_as_sums_are_stored_rounds_as_adding_it_after(kernels, dt
         assert_array_equal(with_bias, without + b)
 
 
+@pytest.mark.parametrize("kernels", KERNELS, indirect=True)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, fan_in, fan_out",
+                         SHAPES + [(57, 2, 40), (3, 40, 300), (1300, 150, 70), (1300, 150, 80),
+                                   (1300, 150, 90), (200, 600, 50), (100, 256, 128),
+                                   (600, 512, 530)])
+def test_db_is_delta_summed_over_rows_in_order_on_every_path(kernels, dtype, rows, fan_in,
+                                                             fan_out):
+    """dW's product sums delta's columns as it packs delta, and sums the
+    columns it does not pack (read in place, edge columns, products read
+    where they lie) apart: on every path (rows, by blocks of panels and of
+    K, columns, shares, in place), on one thread and the team, db is the
+    sum from the first row to the last, divided by weight_sum."""
+    A, W, delta = layer(rows, fan_in, fan_out, dtype)
+    in_order = np.zeros(fan_out, dtype)
+    for row in delta:
+        in_order += row
+    for threads in (1, 2):
+        dW, db = np.empty_like(W), np.empty(fan_out, dtype)
+        with threadpool_limits(limits=threads):
+            _core.dense_backward(dW, db, None, delta, A, W, 0.1, 3.0, "identity")
+        assert_array_equal(db, in_order / dtype(3.0))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rows, fan_in, fan_out",
                          [(300, 64, 100), (256, 1024, 70), (97, 512, 300), (257, 1100, 1),
