@@ -475,7 +475,10 @@ static void rows_task(void *context, int64_t task)
  * per product, not after the packing too, and no core reads panels another
  * core packed: on two Xeon cores, where a small product's two meetings took
  * as long as its arithmetic, digits' (200, 64, 100) ran at 130 GFLOP/s in
- * the rows path, 210 in shares; (1000, 100, 100) at 238 and 265. */
+ * the rows path, 210 in shares; (1000, 100, 100) at 238 and 265. Where A
+ * is packed (pack_all_of_A), the task packs a tile of its rows at a time
+ * into a panel of its own, and computes that tile for all of B's panels
+ * while the panel is in L1. */
 static void share_task(void *context, int64_t task)
 {
     const product *p = context;
@@ -488,28 +491,43 @@ static void share_task(void *context, int64_t task)
     own.B_pack = p->B_pack + task * p->kc * p->n_panels * g->tile_cols;
     own.B_sums = task == p->n_tasks - 1 ? p->B_sums : NULL; /* the last share has rows */
     pack_B_block(&own, 0, 0, p->n_panels);
-    /* the rows past the last full tile, in the last share only */
-    const int64_t packed_from = i1 - (i1 - i0) % g->tile_rows;
-    g->pack_A(p->A_pack, p->A.data, p->A.row, p->A.col, packed_from, i1, 0, p->K);
-    tiles(&own, i0, i1, 0, p->n_panels, 0, p->K, packed_from, p->A_pack);
+    if (p->pack_all_of_A) {
+        real *A_panel = p->A_pack + task * g->tile_rows * p->kc;
+        for (int64_t r0 = i0; r0 < i1; r0 += g->tile_rows) {
+            const int64_t r1 = min_i64(r0 + g->tile_rows, i1);
+            g->pack_A(A_panel, p->A.data, p->A.row, p->A.col, r0, r1, 0, p->K);
+            tiles(&own, r0, r1, 0, p->n_panels, 0, p->K, r0, A_panel);
+        }
+    } else {
+        /* the rows past the last full tile, in the last share only */
+        const int64_t packed_from = i1 - (i1 - i0) % g->tile_rows;
+        g->pack_A(p->A_pack, p->A.data, p->A.row, p->A.col, packed_from, i1, 0, p->K);
+        tiles(&own, i0, i1, 0, p->n_panels, 0, p->K, packed_from, p->A_pack);
+    }
     p->epilogue->done(p->C, i0, i1, 0, p->N, p->N, p->epilogue->context);
 }
 
 /* Whether a product of one K block on `threads` threads runs in shares
- * (share_task): A is read in place, and the scratch holds a copy of B's
- * panels per thread and the last rows' A panel. Since a copy costs as much
- * as packing B, that takes C to have rows enough (M >= (threads - 1) N or
- * so: fcn_pack_len has a tile of rows to spare for it); larger B's run in
- * the rows path. On two Xeon cores, with C 16 bytes off a line, delta_in
- * of (256, 256, 128), (256, 128, 256) A·Bᵀ, ran at 250 GFLOP/s by columns,
- * 286 in shares (300 by columns with C on a line), once the scratch had
- * that spare tile. */
+ * (share_task): the scratch holds a copy of B's panels per thread, and the
+ * last rows' A panel, or where A is packed, an A panel per thread. Since a
+ * copy costs as much as packing B, that takes C to have rows enough (M >=
+ * (threads - 1) N or so: fcn_pack_len has a tile of rows to spare for it);
+ * larger B's run in the rows path. On two Xeon cores, with C 16 bytes off a
+ * line, delta_in of (256, 256, 128), (256, 128, 256) A·Bᵀ, ran at 250
+ * GFLOP/s by columns, 286 in shares (300 by columns with C on a line), once
+ * the scratch had that spare tile. A packed A: only a transposed one (Aᵀ·B,
+ * dW), and B's copy within half of L2, where every tile of rows reads all
+ * of it: mnist's dW of layer 1, (784, 256, 256), 366 -> 347 µs on two
+ * cores, (784, 512, 256) 761 -> 701; wide's layer 2, (1024, 512, 1024),
+ * whose copy is 2 MiB, 3808 -> 4318. */
 static int in_shares(const product *p, int threads)
 {
     const int64_t B_len = p->kc * p->n_panels * p->g->tile_cols;
+    const int64_t A_len = (p->pack_all_of_A ? threads : 1) * p->g->tile_rows * p->kc;
     const int64_t room = fcn_pack_len(p->M, p->K, p->N) - FCN_PACK_ALIGN_SLACK;
-    return threads > 1 && p->K <= p->kc && !p->pack_all_of_A &&
-           threads * B_len + p->g->tile_rows * p->kc <= room;
+    const int A_fits = !p->pack_all_of_A ||
+                       (p->A.row == 1 && B_len * (int64_t)sizeof(real) <= l2_bytes() / 2);
+    return threads > 1 && p->K <= p->kc && A_fits && threads * B_len + A_len <= room;
 }
 
 /* The rows path (gemm.h): K block by K block, and within one by blocks of

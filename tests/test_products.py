@@ -38,11 +38,13 @@ _core.force_gemm_kernels("auto")
 # (40, 513, 129), (700, 70, 36). B's full panels read in place by the tiles
 # where C has 128 rows or fewer, its last panel packed (half or whole), over
 # several K blocks too: the forward of (45, 600, 41) and (29, 1024, 70), dW
-# of (300, 64, 100) and (700, 70, 36).
+# of (300, 64, 100) and (700, 70, 36). A transposed A packed in shares, a
+# tile of rows at a time by each share: dW of mnist's first layer, (256, 784,
+# 256), on the team.
 SHAPES = [(2, 37, 19), (3, 5, 1), (61, 700, 1), (45, 600, 41), (29, 1024, 70),
           (26, 512, 35), (203, 130, 77), (300, 64, 100), (57, 23, 12), (33, 7, 6),
           (45, 512, 520), (230, 800, 260), (40, 513, 129), (45, 600, 10), (45, 1024, 520),
-          (301, 64, 100), (700, 70, 36)]
+          (301, 64, 100), (700, 70, 36), (256, 784, 256)]
 
 
 @pytest.fixture
@@ -141,7 +143,8 @@ def test_db_is_delta_summed_over_rows_in_order_on_every_path(kernels, dtype, row
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rows, fan_in, fan_out",
                          [(300, 64, 100), (256, 1024, 70), (97, 512, 300), (257, 1100, 1),
-                          (600, 512, 530), (40, 513, 129), (45, 1024, 520), (301, 64, 100)])
+                          (600, 512, 530), (40, 513, 129), (45, 1024, 520), (301, 64, 100),
+                          (250, 784, 256)])
 def test_products_are_bitwise_the_same_for_any_thread_count(dtype, rows, fan_in, fan_out):
     """Large enough for the team; the tasks split rows, never a sum."""
     args = layer(rows, fan_in, fan_out, dtype)
