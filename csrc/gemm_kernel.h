@@ -136,6 +136,32 @@ ISA_TARGET static void KERNEL(pack_B_past_N)(real *restrict pack, const real *re
     }
 }
 
+/* pack_B's full panels [first, end) of a B with contiguous rows, each
+ * packed row also added to sums: panel by panel, its sums in registers
+ * (summed through memory, a chain of loads, adds and stores per vector,
+ * mnist's dW of layer 2, (256, 256, 128), ran 1-4% slower than with delta
+ * summed apart). */
+ISA_TARGET static void KERNEL(pack_B_summing)(real *restrict pack, const real *restrict B,
+                                              int64_t b_row, int64_t k0, int64_t kc,
+                                              int64_t first, int64_t end, real *restrict sums)
+{
+    for (int64_t p = first; p < end; p++) {
+        KERNEL(vec) sum[TILE_VECS];
+        for (int v = 0; v < TILE_VECS; v++)
+            sum[v] = k0 == 0 ? (KERNEL(vec)){0}
+                             : *(const KERNEL(vec) *)(sums + p * TILE_COLS + v * LANES);
+        for (int64_t k = 0; k < kc; k++)
+            for (int v = 0; v < TILE_VECS; v++) {
+                const int64_t n = p * TILE_COLS + v * LANES;
+                const KERNEL(vec) x = *(const KERNEL(vec) *)(B + (k0 + k) * b_row + n);
+                *(KERNEL(vec) *)(pack + (p * kc + k) * TILE_COLS + v * LANES) = x;
+                sum[v] += x;
+            }
+        for (int v = 0; v < TILE_VECS; v++)
+            *(KERNEL(vec) *)(sums + p * TILE_COLS + v * LANES) = sum[v];
+    }
+}
+
 /* Panels [first, end) of block rows k0 .. k0+kc-1 of B(k, n) = B[k*b_row + n*b_col].
  * B is read along its contiguous direction, row by row (b_col == 1) or column
  * by column (B is a transpose), so that the hardware prefetchers follow it;
@@ -150,24 +176,7 @@ ISA_TARGET static void KERNEL(pack_B)(real *restrict pack, const real *restrict 
 {
     const int64_t full_end = N / TILE_COLS < end ? N / TILE_COLS : end; /* unpadded panels */
     if (b_col == 1 && sums != NULL) {
-        /* panel by panel, its sums in registers: summed through memory, a
-         * chain of loads, adds and stores per vector, mnist's dW of layer
-         * 2, (256, 256, 128), ran 1-4% slower than with delta summed apart */
-        for (int64_t p = first; p < full_end; p++) {
-            KERNEL(vec) sum[TILE_VECS];
-            for (int v = 0; v < TILE_VECS; v++)
-                sum[v] = k0 == 0 ? (KERNEL(vec)){0}
-                                 : *(const KERNEL(vec) *)(sums + p * TILE_COLS + v * LANES);
-            for (int64_t k = 0; k < kc; k++)
-                for (int v = 0; v < TILE_VECS; v++) {
-                    const int64_t n = p * TILE_COLS + v * LANES;
-                    const KERNEL(vec) x = *(const KERNEL(vec) *)(B + (k0 + k) * b_row + n);
-                    *(KERNEL(vec) *)(pack + (p * kc + k) * TILE_COLS + v * LANES) = x;
-                    sum[v] += x;
-                }
-            for (int v = 0; v < TILE_VECS; v++)
-                *(KERNEL(vec) *)(sums + p * TILE_COLS + v * LANES) = sum[v];
-        }
+        KERNEL(pack_B_summing)(pack, B, b_row, k0, kc, first, full_end, sums);
     } else if (b_col == 1) {
         for (int64_t k = 0; k < kc; k++)
             for (int64_t p = first; p < full_end; p++)
