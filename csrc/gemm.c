@@ -517,7 +517,7 @@ static void share_task(void *context, int64_t task)
  * GFLOP/s by columns, 286 in shares (300 by columns with C on a line), once
  * the scratch had that spare tile. A packed A: only a transposed one (Aᵀ·B,
  * dW), and B's copy within half of L2, where every tile of rows reads all
- * of it: mnist's dW of layer 1, (784, 256, 256), 366 -> 347 µs on two
+ * of it: mnist's dW of layer 1, (784, 256, 256), 369 -> 341 µs on two
  * cores, (784, 512, 256) 761 -> 701; wide's layer 2, (1024, 512, 1024),
  * whose copy is 2 MiB, 3808 -> 4318. */
 static int in_shares(const product *p, int threads)
