@@ -713,7 +713,7 @@ void FCN(fcn_column_sums)(real *restrict sums, const real *restrict B, int64_t b
  * of them where the product reads B where it lies. */
 static void sum_columns_not_packed(const product *p, int64_t first, int64_t end)
 {
-    real *sums = p->epilogue->B_sums;
+    real *sums = p->B_sums;
     if (sums == NULL) return;
     if (first >= end) { /* in one pass over B */
         FCN(fcn_column_sums)(sums, p->B.data, p->B.row, p->K, 0, p->N);

@@ -57,8 +57,9 @@ int64_t fcn_pack_len(int64_t M, int64_t K, int64_t N)
 {
     /* one K block of B in panels, then the A panels of every task for it,
      * and a tile of rows more (gemm.c's shares: a copy of B per thread and
-     * the last rows' A panel, which then fit where C has as many rows as
-     * columns), from the first cache line of the scratch */
+     * the last rows' A panel, or a packed A's panel per share, which then
+     * fit where C has as many rows as columns), from the first cache line
+     * of the scratch */
     int64_t N_padded = fcn_size_add(N, FCN_PANEL_MAX - 1);
     int64_t M_padded = fcn_size_add(M, FCN_TILE_ROWS_MAX - 1);
     if (N_padded < 0 || M_padded < 0 || K < 0) return -1;
