@@ -30,7 +30,8 @@
  * written row by row. A last panel that N fills no more than half
  * takes a tile of half the width (N = 100: 112 columns computed, not 128);
  * Aᵀ·B's, where N fills a quarter or less, vectors of C's rows (edge_columns
- * in gemm_kernel.h: 100 columns computed).
+ * in gemm_kernel.h: 100 columns computed), as are all columns of an Aᵀ·B
+ * narrower than AVX-512's one-vector tile (N = 10: 10 columns, not 16).
  *
  * A and B are read through strides, A(i, k) = A[i * a_row + k * a_col], so the
  * same code computes A·B, Aᵀ·B and A·Bᵀ; packing makes every micro-kernel read

@@ -349,19 +349,21 @@ ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
 }
 
 /* The edge columns' blocks: EDGE_COLS columns by EDGE_VECS vectors of rows */
-#define EDGE_VECS 2 /* 8 accumulators, as many as two FMA units of 4 cycles need */
+#define EDGE_VECS 2
 #define EDGE_ROWS (EDGE_VECS * LANES)
-#define EDGE_COLS 4
+/* at most 16 accumulators with AVX-512's 32 registers, 8 with 16; two FMA
+ * units of 4 cycles' latency need 8 */
+#define EDGE_COLS (VEC_BYTES == 64 ? 8 : 4)
 
 /* sums of edge_block from C (to_C 0) or into C (to_C 1), each of the rows
  * [r0, r1) from the one vector whose share [r0 + v LANES, ...) holds it */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(edge_copy)(real *restrict C, int64_t ldc, real sums[EDGE_COLS][EDGE_VECS][LANES],
-                  const int64_t from[EDGE_VECS], int64_t r0, int64_t r1, int64_t j0,
+                  const int64_t from[EDGE_VECS], int vecs, int64_t r0, int64_t r1, int64_t j0,
                   int64_t n_cols, int to_C)
 {
     for (int64_t c = 0; c < n_cols; c++)
-        for (int v = 0; v < EDGE_VECS; v++)
+        for (int v = 0; v < vecs; v++)
             for (int64_t l = 0; l < LANES; l++) {
                 const int64_t row = from[v] + l;
                 if (row < r0 + v * LANES || row >= r1) continue;
@@ -374,44 +376,45 @@ KERNEL(edge_copy)(real *restrict C, int64_t ldc, real sums[EDGE_COLS][EDGE_VECS]
 }
 
 /* Columns [j0, j0 + n_cols) (at most EDGE_COLS) of C's rows [r0, r1) (at
- * most EDGE_ROWS) over the block k0 .. k0+kc-1, for A(i, k) = A[i + k *
- * a_col]: each vector of sums holds LANES rows of one column, A's rows of a k
- * are one load, B(k, j) a broadcast. A vector past C's last row M ends at M
- * instead, its rows before r0 + v LANES computed but not stored, so that C's
- * last rows need no masked loads of A (which made them cost about three times
- * a whole block): M >= LANES. */
+ * most vecs LANES, vecs <= EDGE_VECS) over the block k0 .. k0+kc-1, for
+ * A(i, k) = A[i + k * a_col]: each vector of sums holds LANES rows of one
+ * column, A's rows of a k are one load, B(k, j) a broadcast. A vector past
+ * C's last row M ends at M instead, its rows before r0 + v LANES computed but
+ * not stored, so that C's last rows need no masked loads of A (which made
+ * them cost about three times a whole block): M >= LANES. */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(edge_block)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_col,
-                   const real *restrict B, int64_t b_row, int64_t b_col, int64_t M, int64_t r0,
-                   int64_t r1, int64_t j0, int64_t n_cols, int64_t k0, int64_t kc,
+                   const real *restrict B, int64_t b_row, int64_t b_col, int64_t M, int vecs,
+                   int64_t r0, int64_t r1, int64_t j0, int64_t n_cols, int64_t k0, int64_t kc,
                    int accumulate)
 {
     int64_t from[EDGE_VECS]; /* vector v holds rows from[v] .. from[v] + LANES - 1 */
-    for (int v = 0; v < EDGE_VECS; v++)
+    for (int v = 0; v < vecs; v++)
         from[v] = r0 + v * LANES + LANES <= M ? r0 + v * LANES : M - LANES;
     real sums[EDGE_COLS][EDGE_VECS][LANES] = {{{0}}};
-    if (accumulate) KERNEL(edge_copy)(C, ldc, sums, from, r0, r1, j0, n_cols, 0);
+    if (accumulate) KERNEL(edge_copy)(C, ldc, sums, from, vecs, r0, r1, j0, n_cols, 0);
     KERNEL(vec) acc[EDGE_COLS][EDGE_VECS];
     memcpy(acc, sums, sizeof(acc));
     for (int64_t k = k0; k < k0 + kc; k++) {
         KERNEL(vec) a[EDGE_VECS];
-        for (int v = 0; v < EDGE_VECS; v++)
+        for (int v = 0; v < vecs; v++)
             a[v] = *(const KERNEL(vec) *)(A + from[v] + k * a_col);
         for (int64_t c = 0; c < EDGE_COLS; c++) {
             if (c >= n_cols) break;
             const real b = B[k * b_row + (j0 + c) * b_col];
-            for (int v = 0; v < EDGE_VECS; v++) acc[c][v] += a[v] * b;
+            for (int v = 0; v < vecs; v++) acc[c][v] += a[v] * b;
         }
     }
     memcpy(sums, acc, sizeof(acc));
-    KERNEL(edge_copy)(C, ldc, sums, from, r0, r1, j0, n_cols, 1);
+    KERNEL(edge_copy)(C, ldc, sums, from, vecs, r0, r1, j0, n_cols, 1);
 }
 
 /* C's columns [j0, j0 + cols), a few, of rows [i0, i1) of M, over the block
  * k0 .. k0+kc-1, for an A whose columns are contiguous (a_row == 1: Aᵀ·B,
  * dW = A_inᵀ delta) and M >= LANES, B read in place: a last panel that N
  * fills a quarter or less (N = 100 in AVX-512 panels of 32 leaves 4 columns,
- * which the half tile computed as 16). Each C[i][j] is the same chain of
+ * which the half tile computed as 16), or a product narrower than one
+ * vector (gemm.c). Each C[i][j] is the same chain of
  * fused multiply-adds as a tile's. On a Xeon core: digits' dW, (64, 200,
  * 100), 23.3 -> 20.7 us; (512, 200, 100) 166 -> 142 us. */
 ISA_TARGET static void KERNEL(edge_columns)(real *C, int64_t ldc, const real *A, int64_t a_col,
@@ -419,16 +422,23 @@ ISA_TARGET static void KERNEL(edge_columns)(real *C, int64_t ldc, const real *A,
                                             int64_t M, int64_t i0, int64_t i1, int64_t j0,
                                             int64_t cols, int64_t k0, int64_t kc, int accumulate)
 {
-    for (int64_t j = j0; j < j0 + cols; j += EDGE_COLS) {
-        const int64_t n_cols = j0 + cols - j < EDGE_COLS ? j0 + cols - j : EDGE_COLS;
+    /* groups of columns as even as they can be: 10 columns as 5 and 5, not
+     * 8 and 2, whose 4 accumulators would wait on each other */
+    const int64_t groups = (cols + EDGE_COLS - 1) / EDGE_COLS;
+    for (int64_t group = 0; group < groups; group++) {
+        const int64_t j = j0 + group * cols / groups;
+        const int64_t n_cols = j0 + (group + 1) * cols / groups - j;
         for (int64_t r0 = i0; r0 < i1; r0 += EDGE_ROWS) {
             const int64_t r1 = i1 - r0 < EDGE_ROWS ? i1 : r0 + EDGE_ROWS;
-            if (n_cols == EDGE_COLS)
-                KERNEL(edge_block)(C, ldc, A, a_col, B, b_row, b_col, M, r0, r1, j, EDGE_COLS,
+            if (r1 - r0 <= LANES) /* the last rows, a vector's or fewer: one vector */
+                KERNEL(edge_block)(C, ldc, A, a_col, B, b_row, b_col, M, 1, r0, r1, j, n_cols,
                                    k0, kc, accumulate);
+            else if (n_cols == EDGE_COLS)
+                KERNEL(edge_block)(C, ldc, A, a_col, B, b_row, b_col, M, EDGE_VECS, r0, r1, j,
+                                   EDGE_COLS, k0, kc, accumulate);
             else
-                KERNEL(edge_block)(C, ldc, A, a_col, B, b_row, b_col, M, r0, r1, j, n_cols, k0,
-                                   kc, accumulate);
+                KERNEL(edge_block)(C, ldc, A, a_col, B, b_row, b_col, M, EDGE_VECS, r0, r1, j,
+                                   n_cols, k0, kc, accumulate);
         }
     }
 }

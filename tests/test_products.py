@@ -40,11 +40,13 @@ _core.force_gemm_kernels("auto")
 # several K blocks too: the forward of (45, 600, 41) and (29, 1024, 70), dW
 # of (300, 64, 100) and (700, 70, 36). A transposed A packed in shares, a
 # tile of rows at a time by each share: dW of mnist's first layer, (256, 784,
-# 256), on the team.
+# 256), on the team. All of dW by vectors of its rows where it is narrower
+# than AVX-512's one-vector tile, its last rows (a vector's or fewer) in one
+# vector, over several K blocks too: (200, 100, 10), (1100, 40, 10).
 SHAPES = [(2, 37, 19), (3, 5, 1), (61, 700, 1), (45, 600, 41), (29, 1024, 70),
           (26, 512, 35), (203, 130, 77), (300, 64, 100), (57, 23, 12), (33, 7, 6),
           (45, 512, 520), (230, 800, 260), (40, 513, 129), (45, 600, 10), (45, 1024, 520),
-          (301, 64, 100), (700, 70, 36), (256, 784, 256)]
+          (301, 64, 100), (700, 70, 36), (256, 784, 256), (200, 100, 10), (1100, 40, 10)]
 
 
 @pytest.fixture
