@@ -337,14 +337,21 @@ def contended_tables(say, torch, args):
 
 
 def _cpu_model():
+    """The CPU's name, with its family and model where the system gives them:
+    a virtual machine names every EPYC "AMD EPYC", and each generation keeps
+    its own tables in RESULTS.md."""
+    fields = {}
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def _write_results(lines, script, arguments, cpu):

@@ -30,7 +30,6 @@ if FORCED:
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
@@ -112,15 +111,12 @@ def flops(rows, fan_in, fan_out, direction, first_layer):
 
 
 def cpu_description():
-    model = platform.processor() or "unknown CPU"
-    caches = {}
+    model, caches = bench_fit._cpu_model(), {}
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
         for line in lscpu.splitlines():
             key, _, value = line.partition(":")
-            if key == "Model name":
-                model = value.strip()
-            elif key in ("L1d cache", "L2 cache", "L3 cache"):
+            if key in ("L1d cache", "L2 cache", "L3 cache"):
                 caches[key.split()[0]] = value.strip()
             elif key == "Flags":
                 flags = set(value.split())
