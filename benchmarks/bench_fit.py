@@ -65,7 +65,11 @@ def make_data(case, dtype):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n_samples, n_features)).astype(dtype)
     teacher = rng.standard_normal((n_features, max(n_classes, 1)))
-    scores = X @ teacher
+    # on one thread: OpenBLAS's threads, once used, spin for a while after,
+    # and took the second core from the first epochs timed (digits' epoch
+    # 2x slower than later ones, on a 2-core AMD EPYC)
+    with threadpool_limits(limits=1):
+        scores = X @ teacher
     y = scores.argmax(axis=1) if n_classes > 2 else (
         (scores[:, 0] > 0).astype(int) if n_classes == 2 else scores[:, 0] / np.sqrt(n_features))
     return X, y
