@@ -2,7 +2,6 @@
  * rows gathered, its forward and backward pass (train.c), whole or as two
  * halves side by side, then one optimizer step. */
 #include <string.h>
-#include <time.h>
 
 #include "dropout.h"
 #include "kernels.h"
@@ -96,18 +95,11 @@ typedef struct {
 #define LATE_FACTOR 3
 #define SOLO_BATCHES 64
 
-static double seconds_now(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
-}
-
 /* fcn_task: half `which` of the minibatch */
 static void half_task(void *context, int64_t which)
 {
     halves *h = context;
-    const double start = seconds_now();
+    const double start = fcn_seconds_now();
     const int64_t n_in = h->net->units[0], n_out = h->net->units[h->net->n_layers];
     const int64_t i0 = which ? h->half : 0;
     fcn_input part = *h->batch;
@@ -128,7 +120,7 @@ static void half_task(void *context, int64_t which)
                                            h->net, &part, Y, weights, which ? 0.0 : h->alpha,
                                            h->weight_sum, 1.0, 0);
     if (which == 0) {
-        h->first_end = seconds_now();
+        h->first_end = fcn_seconds_now();
         h->first_seconds = h->first_end - start;
     }
 }
@@ -155,7 +147,7 @@ static double backprop_halves(halves *h, real *second_half_space, int64_t n_para
     const int solo = *h->solo_batches > 0;
     *h->solo_batches -= solo;
     fcn_parallel_for(half_task, h, 2, solo ? 1 : fcn_max_threads());
-    if (!solo && seconds_now() - h->first_end > LATE_FACTOR * h->first_seconds)
+    if (!solo && fcn_seconds_now() - h->first_end > LATE_FACTOR * h->first_seconds)
         *h->solo_batches = SOLO_BATCHES;
     if (h->rows_only) {
         fcn_input all = *h->batch;

@@ -31,6 +31,10 @@ static inline int64_t fcn_task_end(int64_t task, int64_t per_task, int64_t n)
     return (task + 1) * per_task < n ? (task + 1) * per_task : n;
 }
 
+/* Seconds on a monotonic clock, for the team's (and the epoch's) measures of
+ * a thread that runs late. */
+double fcn_seconds_now(void);
+
 /* Parallelise a product only when it has at least this many multiply-adds:
  * below it, waking the thread team costs more than the arithmetic. */
 #define FCN_PARALLEL_MIN_WORK (1 << 22)
