@@ -91,7 +91,9 @@ typedef struct {
  * after the first half, the minibatch waited LATE_FACTOR times as long as
  * that half took, the next SOLO_BATCHES run both halves on the caller: only
  * who runs a half changes, never its sums. (A worker that wakes late is no
- * sign: the caller takes the second half itself if it is still there.) */
+ * sign: the caller takes the second half itself if it is still there.) The
+ * team has a fallback of its own for every loop (threads.c), from waits of
+ * 250 us; this one also catches a half's shorter lateness. */
 #define LATE_FACTOR 3
 #define SOLO_BATCHES 64
 
