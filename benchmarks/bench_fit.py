@@ -25,28 +25,22 @@ they are set to force an older kernel, this script restarts itself without
 them, so that numpy, scikit-learn and PyTorch run their best kernels.
 """
 
+import argparse
+import json
 import os
+import platform
+import subprocess
 import sys
+import time
+import warnings
 
-FORCED = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ]
-if FORCED:
-    env = {k: v for k, v in os.environ.items() if k not in FORCED}
-    env["FCNET_BENCH_UNSET"] = " ".join(FORCED)
-    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+import numpy as np
+import peer_env
+import sklearn
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from threadpoolctl import threadpool_info, threadpool_limits
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-
-import numpy as np  # noqa: E402
-import sklearn  # noqa: E402
-from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
-from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
-
-import fcnet  # noqa: E402
+import fcnet
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -244,6 +238,7 @@ def main():
     parser.add_argument("--contended", action="store_true",
                         help="slowdown of each library beside one busy process")
     args = parser.parse_args()
+    peer_env.restart()
     warnings.simplefilter("ignore")
     if args.measure:
         library, case, dtype_name = args.measure

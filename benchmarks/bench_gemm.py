@@ -1,7 +1,7 @@
 """The layer products alone: fcnet's kernels against numpy's BLAS and torch.matmul.
 
     python benchmarks/bench_gemm.py [--cases course,digits,mnist,wide] [--dtype float32]
-                                    [--repeats 7] [--no-results]
+                                    [--repeats 7] [--isa native] [--no-results]
 
 For every layer of the four networks of bench_fit.py, at the batch size each
 trains with, times
@@ -17,28 +17,25 @@ caches, to benchmarks/RESULTS.md, in a section of its own per CPU model.
 
 OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE when it loads; where
 they are set to force an older kernel, this script restarts itself without
-them, so that numpy and PyTorch run their best kernels.
+them, so that numpy and PyTorch run their best kernels. With --isa avx2 it
+restarts with every library held to AVX2 instead (peer_env.py), fcnet's AVX2
+kernels forced: on a CPU with AVX-512, the products as a CPU without it runs
+them, in a section of RESULTS.md of their own.
 """
 
+import argparse
 import os
+import subprocess
 import sys
+import time
 
-FORCED = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ]
-if FORCED:
-    env = {k: v for k, v in os.environ.items() if k not in FORCED}
-    env["FCNET_BENCH_UNSET"] = " ".join(FORCED)
-    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+import bench_fit
+import numpy as np
+import peer_env
+import torch
+from threadpoolctl import threadpool_info, threadpool_limits
 
-import argparse  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-
-import bench_fit  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
-
-from fcnet import _core  # noqa: E402
+from fcnet import _core
 
 
 def network(case):
@@ -133,8 +130,13 @@ def main():
     parser.add_argument("--cases", default=",".join(bench_fit.CASES))
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--isa", default="native", choices=["native", "avx2"],
+                        help="avx2: every library held to AVX2 (on a CPU with AVX-512)")
     parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
     args = parser.parse_args()
+    peer_env.restart(args.isa)
+    if args.isa != "native" and not _core.force_gemm_kernels(args.isa):
+        sys.exit(f"this CPU or this build of fcnet has no {args.isa} kernels")
     dtype = np.dtype(args.dtype).type
     all_threads = os.cpu_count()
 
@@ -146,6 +148,10 @@ def main():
              f"torch {torch.__version__}"]
     if os.environ.get("FCNET_BENCH_UNSET"):
         lines.append(f"(unset for this run: {os.environ['FCNET_BENCH_UNSET']})")
+    if args.isa != "native":
+        held = ", ".join(f"{name}={value}" for name, value in peer_env.AVX2_ONLY.items())
+        lines.append(f"(every library held to {args.isa}: {held}; fcnet's {args.isa} "
+                     "kernels forced)")
     lines += ["", "| case | (rows, fan_in, fan_out) | direction | threads | fcnet GFLOP/s "
               "| numpy GFLOP/s | torch GFLOP/s | fcnet / best peer |",
               "|---|---|---|---|---|---|---|---|"]
@@ -180,7 +186,8 @@ def main():
     print(summary)
     lines.append(summary)
     if not args.no_results:
-        bench_fit._write_results(lines, "bench_gemm.py", " ".join(sys.argv[1:]), model)
+        script = "bench_gemm.py" if args.isa == "native" else f"bench_gemm.py --isa {args.isa}"
+        bench_fit._write_results(lines, script, " ".join(sys.argv[1:]), model)
 
 
 if __name__ == "__main__":

@@ -9,23 +9,17 @@ benchmarks/RESULTS.md. Like bench_fit.py, it restarts itself without
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE so that numpy runs its best kernels.
 """
 
+import argparse
 import os
 import sys
+import time
+import warnings
 
-FORCED = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ]
-if FORCED:
-    env = {k: v for k, v in os.environ.items() if k not in FORCED}
-    env["FCNET_BENCH_UNSET"] = " ".join(FORCED)
-    os.execve(sys.executable, [sys.executable, *sys.argv], env)
-
-import argparse  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_fit  # noqa: E402
+import peer_env  # noqa: E402
 
 
 def median_seconds(function, repeats):
@@ -42,6 +36,7 @@ def main():
     parser.add_argument("--cases", default=",".join(bench_fit.CASES))
     parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
     args = parser.parse_args()
+    peer_env.restart()
     warnings.simplefilter("ignore")
     lines = []
 
