@@ -535,7 +535,15 @@ ISA_TARGET static void KERNEL(matrix_vector)(real *restrict c, const real *restr
  * a depth of 128. */
 #define COLUMN_CHAINS 16
 #define CHAIN_VECS (COLUMN_CHAINS / LANES)
-#define CHAIN_ROWS (CHAIN_VECS >= 8 ? 1 : 8 / CHAIN_VECS) /* 8 vectors of chains */
+/* Rows that share b: 8 vectors of chains, but 4 rows where a row is one
+ * vector (AVX-512, float32). A row's chains wait on each other's
+ * multiply-adds, so 8 vectors keep two FMA units busy where A is in L1;
+ * beyond that the product is bound by reading A, and 8 rows' streams read it
+ * more slowly than 4: on a Zen 5 core, (512, 1024, 1) 44-48 -> 47-49
+ * GFLOP/s, (512, 256, 1) 48-52 -> 59-60, (64, 1024, 1) 54 -> 56-61, and no
+ * shape of 32 to 2000 rows slower. Fewer vectors made AVX2 and float64 up to
+ * 20% slower. */
+#define CHAIN_ROWS (CHAIN_VECS == 1 ? 4 : 8 / CHAIN_VECS)
 
 /* chains[r] += A's row r, at a, times b, for one block of COLUMN_CHAINS k */
 ISA_TARGET static inline ALWAYS_INLINE void
