@@ -125,6 +125,26 @@ def cpu_description():
     return model, caches
 
 
+def header(dtype_name, isa):
+    """The CPU's model, and the lines that head the table: the CPU, the
+    peers' versions and kernels, how this run's environment was set."""
+    model, caches = cpu_description()
+    blas = [f"{p['internal_api']} {p.get('version', '')} ({p.get('architecture', '?')})"
+            for p in threadpool_info() if p["user_api"] == "blas"]
+    lines = [f"CPU: {model}; " + ", ".join(f"{k} {v}" for k, v in caches.items()),
+             f"{dtype_name}; peers: numpy {np.__version__} with {', '.join(blas)}; "
+             f"torch {torch.__version__}"]
+    if os.environ.get("FCNET_BENCH_UNSET"):
+        lines.append(f"(unset for this run: {os.environ['FCNET_BENCH_UNSET']})")
+    if isa != "native":
+        held = ", ".join(f"{name}={value}" for name, value in peer_env.AVX2_ONLY.items())
+        lines.append(f"(every library held to {isa}: {held}; fcnet's {isa} kernels forced)")
+    lines += ["", "| case | (rows, fan_in, fan_out) | direction | threads | fcnet GFLOP/s "
+              "| numpy GFLOP/s | torch GFLOP/s | fcnet / best peer |",
+              "|---|---|---|---|---|---|---|---|"]
+    return model, lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(bench_fit.CASES))
@@ -140,21 +160,7 @@ def main():
     dtype = np.dtype(args.dtype).type
     all_threads = os.cpu_count()
 
-    model, caches = cpu_description()
-    blas = [f"{p['internal_api']} {p.get('version', '')} ({p.get('architecture', '?')})"
-            for p in threadpool_info() if p["user_api"] == "blas"]
-    lines = [f"CPU: {model}; " + ", ".join(f"{k} {v}" for k, v in caches.items()),
-             f"{args.dtype}; peers: numpy {np.__version__} with {', '.join(blas)}; "
-             f"torch {torch.__version__}"]
-    if os.environ.get("FCNET_BENCH_UNSET"):
-        lines.append(f"(unset for this run: {os.environ['FCNET_BENCH_UNSET']})")
-    if args.isa != "native":
-        held = ", ".join(f"{name}={value}" for name, value in peer_env.AVX2_ONLY.items())
-        lines.append(f"(every library held to {args.isa}: {held}; fcnet's {args.isa} "
-                     "kernels forced)")
-    lines += ["", "| case | (rows, fan_in, fan_out) | direction | threads | fcnet GFLOP/s "
-              "| numpy GFLOP/s | torch GFLOP/s | fcnet / best peer |",
-              "|---|---|---|---|---|---|---|---|"]
+    model, lines = header(args.dtype, args.isa)
     for line in lines:
         print(line, flush=True)
 
