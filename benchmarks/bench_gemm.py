@@ -1,7 +1,7 @@
 """The layer products alone: fcnet's kernels against numpy's BLAS and torch.matmul.
 
     python benchmarks/bench_gemm.py [--cases course,digits,mnist,wide] [--dtype float32]
-                                    [--repeats 7] [--isa native] [--no-results]
+                                    [--repeats 7] [--isa native|avx2] [--no-results]
 
 For every layer of the four networks of bench_fit.py, at the batch size each
 trains with, times

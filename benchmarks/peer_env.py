@@ -25,15 +25,13 @@ AVX2_ONLY = {
 def restart(isa="native"):
     """Replace this process by the same command in the environment that isa
     needs, unless it already has that environment. The restarted process
-    finds FCNET_BENCH_UNSET naming the variables it was started without, and
-    FCNET_BENCH_ISA naming the instruction set it is held to, if any."""
+    finds FCNET_BENCH_UNSET naming the variables it was started without."""
     env = {name: value for name, value in os.environ.items() if name not in OPENBLAS_FORCING}
     if isa == "avx2":
-        env.update(AVX2_ONLY, FCNET_BENCH_ISA="avx2")
+        env.update(AVX2_ONLY)
     if env == dict(os.environ):
         return
     unset = [name for name in OPENBLAS_FORCING if name in os.environ and name not in env]
     if unset:
         env["FCNET_BENCH_UNSET"] = " ".join(unset)
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
-

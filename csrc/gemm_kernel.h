@@ -536,8 +536,8 @@ ISA_TARGET static void KERNEL(matrix_vector)(real *restrict c, const real *restr
 #define COLUMN_CHAINS 16
 #define CHAIN_VECS (COLUMN_CHAINS / LANES)
 /* Rows that share b: 8 vectors of chains, but 4 rows where a row is one
- * vector (AVX-512, float32). A row's chains wait on each other's
- * multiply-adds, so 8 vectors keep two FMA units busy where A is in L1;
+ * vector (AVX-512, float32). Each vector of chains waits on its own last
+ * multiply-add, so 8 of them keep two FMA units busy where A is in L1;
  * beyond that the product is bound by reading A, and 8 rows' streams read it
  * more slowly than 4: on a Zen 5 core, (512, 1024, 1) 44-48 -> 47-49
  * GFLOP/s, (512, 256, 1) 48-52 -> 59-60, (64, 1024, 1) 54 -> 56-61, and no
