@@ -543,7 +543,7 @@ ISA_TARGET static void KERNEL(matrix_vector)(real *restrict c, const real *restr
  * GFLOP/s, (512, 256, 1) 48-52 -> 59-60, (64, 1024, 1) 54 -> 56-61, and no
  * shape of 32 to 2000 rows slower. Fewer vectors made AVX2 and float64 up to
  * 20% slower. */
-#define CHAIN_ROWS (CHAIN_VECS == 1 ? 4 : 8 / CHAIN_VECS)
+#define CHAIN_ROWS (CHAIN_VECS == 1 ? 4 : CHAIN_VECS >= 8 ? 1 : 8 / CHAIN_VECS)
 
 /* chains[r] += A's row r, at a, times b, for one block of COLUMN_CHAINS k */
 ISA_TARGET static inline ALWAYS_INLINE void
