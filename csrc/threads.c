@@ -172,12 +172,18 @@ static void grow_team(int wanted)
  * AMD EPYC cores (Zen 5), mnist's epoch took 390-416 ms on the team, 310-320
  * on the caller alone (175-225 on a quiet machine). Where the caller waited
  * for the tasks others took longer than it ran its own, and LATE_SECONDS at
- * least, the loops of the next SOLO_SECONDS run on the caller alone: who runs
- * a task changes, never what it computes. A quiet machine's waits, a worker
- * waking included, stay well below LATE_SECONDS. */
+ * least, for the second time within LATE_MEMORY_SECONDS, the loops of the
+ * next SOLO_SECONDS run on the caller alone: who runs a task changes, never
+ * what it computes. A waking worker's waits stay well below LATE_SECONDS; but
+ * a quiet shared machine still stops a worker for a millisecond or two now
+ * and then (on the Zen 5 EPYC, 1-2 ms, over half a second apart), which cost the
+ * next 50 ms half their speed: two-thread products read 0.66-0.93x OpenBLAS
+ * in such windows. A busy process makes a worker late every few time slices,
+ * and within a window's length of the last. */
 #define LATE_SECONDS 250e-6
+#define LATE_MEMORY_SECONDS 0.5
 #define SOLO_SECONDS 0.05
-static double solo_until; /* guarded by team.busy */
+static double solo_until, last_late; /* guarded by team.busy */
 
 static void run_on_caller(fcn_task task, void *context, int64_t n_tasks)
 {
@@ -227,6 +233,9 @@ void fcn_parallel_for(fcn_task task, void *context, int64_t n_tasks, int threads
         pthread_mutex_unlock(&team.lock);
     }
     const double end = fcn_seconds_now(), waited = end - own_end;
-    if (waited > LATE_SECONDS && waited > own_end - start) solo_until = end + SOLO_SECONDS;
+    if (waited > LATE_SECONDS && waited > own_end - start) {
+        if (end - last_late < LATE_MEMORY_SECONDS) solo_until = end + SOLO_SECONDS;
+        last_late = end;
+    }
     pthread_mutex_unlock(&team.busy);
 }

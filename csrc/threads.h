@@ -22,8 +22,8 @@ typedef void (*fcn_task)(void *context, int64_t task);
  * to `threads` threads (the caller's among them), taken in order by whichever
  * thread is free; returns when all have run. threads <= 1, a loop of 2^20
  * tasks or more, a team already busy with another caller's loop, or a loop
- * soon after one whose caller waited long for a worker (threads.c) runs them
- * all on the calling thread. */
+ * soon after the second of two close ones whose caller waited long for a
+ * worker (threads.c) runs them all on the calling thread. */
 void fcn_parallel_for(fcn_task task, void *context, int64_t n_tasks, int threads);
 
 /* Where task `task` of a loop over n items in chunks of per_task ends. */
