@@ -92,8 +92,9 @@ typedef struct {
  * that half took, the next SOLO_BATCHES run both halves on the caller: only
  * who runs a half changes, never its sums. (A worker that wakes late is no
  * sign: the caller takes the second half itself if it is still there.) The
- * team has a fallback of its own for every loop (threads.c), from waits of
- * 250 us; this one also catches a half's shorter lateness. */
+ * team has a fallback of its own for every loop (threads.c), from a second
+ * wait of 250 us within half a second; this one also catches a half's
+ * shorter lateness, the first time. */
 #define LATE_FACTOR 3
 #define SOLO_BATCHES 64
 

@@ -176,10 +176,10 @@ static void grow_team(int wanted)
  * next SOLO_SECONDS run on the caller alone: who runs a task changes, never
  * what it computes. A waking worker's waits stay well below LATE_SECONDS; but
  * a quiet shared machine still stops a worker for a millisecond or two now
- * and then (on the Zen 5 EPYC, 1-2 ms, over half a second apart), which cost the
- * next 50 ms half their speed: two-thread products read 0.66-0.93x OpenBLAS
- * in such windows. A busy process makes a worker late every few time slices,
- * and within a window's length of the last. */
+ * and then (on the Zen 5 EPYC, over half a second apart), and each such stop
+ * alone cost the next 50 ms half their speed: two-thread products read
+ * 0.66-0.93x OpenBLAS in such windows. A busy process makes a worker late
+ * every few time slices, and within a window's length of the last. */
 #define LATE_SECONDS 250e-6
 #define LATE_MEMORY_SECONDS 0.5
 #define SOLO_SECONDS 0.05
