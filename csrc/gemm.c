@@ -8,6 +8,18 @@
 #include "gemm.h"
 #include "threads.h"
 
+/* Rows of C whose tiles a transposed A is packed for together, k by k
+ * (gemm_kernel.h's pack_A_transposed): as many whole tiles as span
+ * PACK_RUN_BYTES of each of A's rows, three lines. In a C harness on an AMD
+ * EPYC core (Zen 5), runs of 192 to 384 bytes packed alike; of 96, wide's
+ * layer 1 10% slower and mnist's 7%. */
+#define PACK_RUN_BYTES 192
+static inline int64_t pack_group_rows(int64_t tile_rows)
+{
+    const int64_t tiles = PACK_RUN_BYTES / (tile_rows * (int64_t)sizeof(real));
+    return (tiles > 1 ? tiles : 1) * tile_rows;
+}
+
 /* Each two-vector tile comes with its half (one vector, the same rows), for
  * a last panel that N fills no more than half: N = 100 (scikit-learn's
  * default layer) leaves 4 columns after three AVX-512 panels of 32, which
@@ -476,9 +488,9 @@ static void rows_task(void *context, int64_t task)
  * core packed: on two Xeon cores, where a small product's two meetings took
  * as long as its arithmetic, digits' (200, 64, 100) ran at 130 GFLOP/s in
  * the rows path, 210 in shares; (1000, 100, 100) at 238 and 265. Where A
- * is packed (pack_all_of_A), the task packs a tile of its rows at a time
- * into a panel of its own, and computes that tile for all of B's panels
- * while the panel is in L1. */
+ * is packed (pack_all_of_A), the task packs a group of its tiles of rows at
+ * a time (pack_group_rows) into panels of its own, and computes each tile
+ * for all of B's panels while its panel is in L1. */
 static void share_task(void *context, int64_t task)
 {
     const product *p = context;
@@ -492,11 +504,14 @@ static void share_task(void *context, int64_t task)
     own.B_sums = task == p->n_tasks - 1 ? p->B_sums : NULL; /* the last share has rows */
     pack_B_block(&own, 0, 0, p->n_panels);
     if (p->pack_all_of_A) {
-        real *A_panel = p->A_pack + task * g->tile_rows * p->kc;
-        for (int64_t r0 = i0; r0 < i1; r0 += g->tile_rows) {
-            const int64_t r1 = min_i64(r0 + g->tile_rows, i1);
-            g->pack_A(A_panel, p->A.data, p->A.row, p->A.col, r0, r1, 0, p->K);
-            tiles(&own, r0, r1, 0, p->n_panels, 0, p->K, r0, A_panel);
+        const int64_t group = pack_group_rows(g->tile_rows);
+        real *A_group = p->A_pack + task * group * p->kc;
+        for (int64_t g0 = i0; g0 < i1; g0 += group) {
+            const int64_t g1 = min_i64(g0 + group, i1);
+            g->pack_A(A_group, p->A.data, p->A.row, p->A.col, g0, g1, 0, p->K);
+            for (int64_t r0 = g0; r0 < g1; r0 += g->tile_rows)
+                tiles(&own, r0, min_i64(r0 + g->tile_rows, g1), 0, p->n_panels, 0, p->K, g0,
+                      A_group);
         }
     } else {
         /* the rows past the last full tile, in the last share only */
@@ -509,9 +524,9 @@ static void share_task(void *context, int64_t task)
 
 /* Whether a product of one K block on `threads` threads runs in shares
  * (share_task): the scratch holds a copy of B's panels per thread, and the
- * last rows' A panel, or where A is packed, an A panel per thread. Since a
- * copy costs as much as packing B, that takes C to have rows enough (M >=
- * (threads - 1) N or so: fcn_pack_len has a tile of rows to spare for it);
+ * last rows' A panel, or where A is packed, a group's A panels per thread.
+ * Since a copy costs as much as packing B, that takes C to have rows enough
+ * (M >= (threads - 1) N or so: fcn_pack_len has a tile of rows to spare for it);
  * larger B's run in the rows path. On two Xeon cores, with C 16 bytes off a
  * line, delta_in of (256, 256, 128), (256, 128, 256) A·Bᵀ, ran at 250
  * GFLOP/s by columns, 286 in shares (300 by columns with C on a line), once
@@ -523,7 +538,9 @@ static void share_task(void *context, int64_t task)
 static int in_shares(const product *p, int threads)
 {
     const int64_t B_len = p->kc * p->n_panels * p->g->tile_cols;
-    const int64_t A_len = (p->pack_all_of_A ? threads : 1) * p->g->tile_rows * p->kc;
+    const int64_t A_rows = p->pack_all_of_A ? threads * pack_group_rows(p->g->tile_rows)
+                                            : p->g->tile_rows;
+    const int64_t A_len = A_rows * p->kc;
     const int64_t room = fcn_pack_len(p->M, p->K, p->N) - FCN_PACK_ALIGN_SLACK;
     const int A_fits = !p->pack_all_of_A ||
                        (p->A.row == 1 && B_len * (int64_t)sizeof(real) <= l2_bytes() / 2);
