@@ -207,15 +207,16 @@ def test_epilogues_finish_strips_of_columns_as_one_thread_finishes_rows(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("weight_sum", [256.0, 0.5, 2.0**-100, 100.0, 3.0])
-def test_dW_is_divided_by_weight_sum_as_scikit_learn_divides(dtype, weight_sum):
+@pytest.mark.parametrize("alpha", [0.1, 0.0])
+def test_dW_is_divided_by_weight_sum_as_scikit_learn_divides(dtype, weight_sum, alpha):
     """dW = (sum + alpha W) / weight_sum, rounded as numpy divides, bit for
     bit: by a multiply where the reciprocal is exact (a power of two), else
-    by a divide."""
+    by a divide; without an L2 term (alpha 0, where W is not read), too."""
     A, W, delta = layer(64, 48, 40, dtype)
     dW_of = {}
     for divisor in (1.0, weight_sum):
         dW, db = np.empty_like(W), np.empty(40, dtype)
-        _core.dense_backward(dW, db, None, delta, A, W, 0.1, divisor, "identity")
+        _core.dense_backward(dW, db, None, delta, A, W, alpha, divisor, "identity")
         dW_of[divisor] = dW
     assert_array_equal(dW_of[weight_sum], dW_of[1.0] / dtype(weight_sum))
 
