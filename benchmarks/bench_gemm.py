@@ -6,8 +6,11 @@
 For every layer of the four networks of bench_fit.py, at the batch size each
 trains with, times
   forward   Z = A @ W (+ b, identity: fcnet's dense_forward)
-  backward  dW = A.T @ delta and delta_in = delta @ W.T (fcnet's dense_backward;
-            layer 1 has no delta_in, as in training)
+  backward  dW = A.T @ delta and delta_in = delta @ W.T (fcnet's dense_backward
+            with alpha 0 and weight_sum 1, the bare products, whose epilogue
+            then has nothing to do; in training, dW's epilogue adds the L2
+            term and scales by the batch; layer 1 has no delta_in, as in
+            training)
 with 1 thread and with all threads. Each figure is the median over --repeats
 timings of a loop that runs for at least 20 ms; the three libraries take
 turns within each repeat, with a pause before each turn. Reports GFLOP/s of
