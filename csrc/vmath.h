@@ -1,7 +1,8 @@
-/* exp(x) and tanh(x) written so that a loop calling them vectorises without
- * -ffast-math: no branches, no libm call, only selects and integer bit
- * operations. libm's exp and tanh are a scalar call per element, and they were
- * the logistic, tanh and softmax layers' bottleneck.
+/* exp(x), tanh(x) and log(x) written so that a loop calling them vectorises
+ * without -ffast-math: no branches, no libm call, only selects and integer
+ * bit operations. libm's exp and tanh are a scalar call per element, and they
+ * were the logistic, tanh and softmax layers' bottleneck; libm's log, the log
+ * losses'.
  *
  * exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2, |r| <= ln 2 / 2.
  * r is computed in two steps (Cody and Waite: ln 2 = LN2_HI + LN2_LO with
@@ -10,7 +11,15 @@
  * the result is within about 1 ulp of the exact value. 2^n is built in the
  * exponent bits, applied in two halves so that results in the subnormal range
  * round once and correctly. Overflow gives inf, -inf gives 0, NaN stays NaN.
- * tanh comes from exp(-2|x|) - 1, which keeps its relative accuracy near 0. */
+ * tanh comes from exp(-2|x|) - 1, which keeps its relative accuracy near 0.
+ *
+ * log(x) = e ln 2 + log(m), x = 2^e m with m in [sqrt(1/2), sqrt(2)), both
+ * read from x's bits. With f = m - 1 (exact) and s = f / (2 + f), log(m) =
+ * 2 atanh(s) = 2s + s R, R = sum_{k>=1} 2 s^2k / (2k + 1), and 2s = f - s f:
+ * log(m) = f - s (f - R), the small correction rounded apart from f. s^2 <=
+ * 0.0295, so LOG_TERMS terms of R leave the truncation far below half an
+ * ulp. A subnormal x is first scaled into the normal range. log(0) = -inf,
+ * log of a negative number NaN, log(inf) = inf, NaN stays NaN. */
 #ifndef FCN_VMATH_H
 #define FCN_VMATH_H
 
@@ -32,6 +41,8 @@ typedef uint64_t unsigned_bits;
 #define MANTISSA_BITS 52
 #define EXPONENT_BIAS 1023
 #define TAYLOR_TERMS 13               /* (ln2/2)^14 / 14! = 4e-18 */
+#define LOG_TERMS 9                   /* 0.0295^10 / 21 = 2e-17 */
+#define SUBNORMAL_SCALE 0x1p52        /* 2^MANTISSA_BITS */
 #else
 typedef int32_t real_bits;
 typedef uint32_t unsigned_bits;
@@ -44,6 +55,8 @@ typedef uint32_t unsigned_bits;
 #define MANTISSA_BITS 23
 #define EXPONENT_BIAS 127
 #define TAYLOR_TERMS 7                /* (ln2/2)^8 / 8! = 5e-9 */
+#define LOG_TERMS 4                   /* 0.0295^5 / 11 = 2e-9 */
+#define SUBNORMAL_SCALE 0x1p23f
 #endif
 
 /* 1 / k!, rounded to real */
@@ -125,6 +138,39 @@ static inline real fcn_tanh(real x)
     return x != x ? x : COPYSIGN(magnitude, x);
 }
 
+/* 2 / (2k + 1), rounded to real: the coefficients of R in fcn_log */
+static const real ATANH_COEFFICIENT[] = {
+    2.0, 2.0 / 3, 2.0 / 5, 2.0 / 7, 2.0 / 9, 2.0 / 11, 2.0 / 13, 2.0 / 15, 2.0 / 17, 2.0 / 19,
+};
+
+static inline real fcn_log(real x)
+{
+    const int subnormal = x < REAL_MIN;
+    const real normal = subnormal ? x * SUBNORMAL_SCALE : x;
+    /* bits - sqrt(1/2)'s bits has e in its exponent field (borrowing into it
+     * where m < 1); m keeps x's mantissa with e taken out of its exponent */
+    const real sqrt_half = 0.70710678118654752440;
+    unsigned_bits bits, sqrt_half_bits;
+    memcpy(&bits, &normal, sizeof bits);
+    memcpy(&sqrt_half_bits, &sqrt_half, sizeof sqrt_half_bits);
+    const real_bits e = (real_bits)(bits - sqrt_half_bits) >> MANTISSA_BITS;
+    const unsigned_bits m_bits = bits - ((unsigned_bits)e << MANTISSA_BITS);
+    real m;
+    memcpy(&m, &m_bits, sizeof m);
+    const real f = m - 1, s = f / (2 + f), s2 = s * s;
+    real R = ATANH_COEFFICIENT[LOG_TERMS];
+#if !FCN_PORTABLE_C
+#pragma GCC unroll 16
+#endif
+    for (int k = LOG_TERMS - 1; k >= 1; k--) R = R * s2 + ATANH_COEFFICIENT[k];
+    R *= s2;
+    const real n = (real)(e - (subnormal ? MANTISSA_BITS : 0));
+    real result = n * LN2_HI + ((f - s * (f - R)) + n * LN2_LO);
+    result = x == (real)INFINITY ? x : result;
+    result = x == 0 ? -(real)INFINITY : result;
+    return x < 0 || x != x ? (real)NAN : result;
+}
+
 #undef EXP_MIN_ARG
 #undef EXP_MAX_ARG
 #undef LOG2E
@@ -134,5 +180,7 @@ static inline real fcn_tanh(real x)
 #undef MANTISSA_BITS
 #undef EXPONENT_BIAS
 #undef TAYLOR_TERMS
+#undef LOG_TERMS
+#undef SUBNORMAL_SCALE
 
 #endif /* FCN_VMATH_H */

@@ -1,8 +1,8 @@
-"""fcnet's own exp and tanh (csrc/vmath.h), which the logistic, tanh, softmax
-and Poisson layers use: within a few ulp of the exact values over the whole
-range, with exact overflow, underflow, signed zeros, infinities and NaN; in
-the build that is installed, and compiled for every instruction-set level
-this CPU runs."""
+"""fcnet's own exp, tanh and log (csrc/vmath.h), which the logistic, tanh,
+softmax and Poisson layers and the log losses use: within a few ulp of the
+exact values over the whole range, with exact overflow, underflow, signed
+zeros, infinities and NaN; in the build that is installed (exp and tanh, the
+activations), and compiled for every instruction-set level this CPU runs."""
 
 import pathlib
 import platform
@@ -17,13 +17,19 @@ from numpy.testing import assert_array_equal, assert_array_max_ulp
 from fcnet import _core
 
 DTYPES = [np.float32, np.float64]
-FUNCTIONS = ["exp", "tanh"]
-MAX_ULP = {"exp": 2, "tanh": 3}
+ACTIVATIONS = ["exp", "tanh"]
+FUNCTIONS = [*ACTIVATIONS, "log"]
+MAX_ULP = {"exp": 2, "tanh": 3, "log": 2}
 
 
-def arguments(dtype):
-    """Dense where exp is finite and nonzero, past both ends, through the
-    subnormal results; dense near 0, where tanh x ~ x; the special values."""
+def arguments(dtype, function="exp"):
+    """For exp and tanh: dense where exp is finite and nonzero, past both
+    ends, through the subnormal results; dense near 0, where tanh x ~ x.
+    For log: spread evenly in the exponent from the least subnormal number
+    to the largest; dense in (0, 2) and near 1, where log x ~ x - 1. And the
+    special values."""
+    if function == "log":
+        return log_arguments(dtype)
     info = np.finfo(dtype)
     low, high = np.log(info.smallest_subnormal) - 1, np.log(info.max) + 1
     rng = np.random.default_rng(0)
@@ -37,10 +43,25 @@ def arguments(dtype):
         return x.astype(dtype)
 
 
+def log_arguments(dtype):
+    info = np.finfo(dtype)
+    rng = np.random.default_rng(0)
+    smallest, largest = float(info.smallest_subnormal), float(info.max)
+    with np.errstate(over="ignore"):  # its last power, rounded, may pass the largest
+        spread = np.geomspace(smallest, largest, 200_003)
+    x = np.concatenate([
+        spread,
+        rng.uniform(0, 2, 100_000),
+        1 + rng.uniform(-1e-3, 1e-3, 10_000),
+        [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 1.0, 2.0, 0.5, float(info.tiny), largest],
+    ])
+    return x.astype(dtype)
+
+
 def exact(function, x):
     """The function in long double (x87's 64-bit mantissa on x86), rounded
     to x's dtype."""
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         return getattr(np, function)(x.astype(np.longdouble)).astype(x.dtype)
 
 
@@ -62,7 +83,7 @@ def assert_accurate(function, computed, x, expected=None):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("function", ACTIVATIONS)
 def test_installed_kernels(dtype, function):
     x = arguments(dtype)
     computed = x.reshape(1, -1).copy()
@@ -106,8 +127,8 @@ def test_each_instruction_set(vmath_programs, dtype, level):
     if not cpu_runs(level):
         pytest.skip(f"this CPU cannot run {level}")
     program = vmath_programs(level, dtype)
-    x = arguments(dtype)
     for function in FUNCTIONS:
+        x = arguments(dtype, function)
         run = subprocess.run([str(program), function], input=x.tobytes(), capture_output=True,
                              check=True)
         assert_accurate(function, np.frombuffer(run.stdout, dtype=dtype), x)
