@@ -11,8 +11,9 @@
 /* Rows of C whose tiles a transposed A is packed for together, k by k
  * (gemm_kernel.h's pack_A_transposed): as many whole tiles as span
  * PACK_RUN_BYTES of each of A's rows, three lines. In a C harness on an AMD
- * EPYC core (Zen 5), runs of 192 to 384 bytes packed alike; of 96, wide's
- * layer 1 10% slower and mnist's 7%. */
+ * EPYC core (Zen 5), runs of 192 to 384 bytes packed within 7% of each
+ * other; runs of 96, wide's first and second layers 13% and 36% slower,
+ * mnist's first 8%. */
 #define PACK_RUN_BYTES 192
 static inline int64_t pack_group_rows(int64_t tile_rows)
 {

@@ -20,8 +20,8 @@
  * two-thread product on a Xeon); a large A whose rows lie 4 KiB apart takes
  * this path on one thread too, where L1 has a way for each of a tile's rows.
  * A product of one K block whose B is small beside C runs in shares of rows,
- * one per thread, each packing a copy of B (and, where A is packed, a tile of
- * its rows at a time): the team meets once.
+ * one per thread, each packing a copy of B (and, where A is packed, a group
+ * of its tiles of rows at a time): the team meets once.
  *
  * Products bound by memory rather than arithmetic read their operands where
  * they lie, on the team: one column of C (N = 1: LANES rows of A per vector,
