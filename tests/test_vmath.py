@@ -1,8 +1,9 @@
 """fcnet's own exp, tanh and log (csrc/vmath.h), which the logistic, tanh,
 softmax and Poisson layers and the log losses use: within a few ulp of the
 exact values over the whole range, with exact overflow, underflow, signed
-zeros, infinities and NaN; in the build that is installed (exp and tanh, the
-activations), and compiled for every instruction-set level this CPU runs."""
+zeros, infinities and NaN; in the build that is installed (exp and tanh as
+activations, log through the log losses), and compiled for every
+instruction-set level this CPU runs."""
 
 import pathlib
 import platform
@@ -90,6 +91,26 @@ def test_installed_kernels(dtype, function):
     _core.activation_forward(computed, function)
     expected = flushed(function, x) if _core.FLUSHES_SUBNORMALS else exact(function, x)
     assert_accurate(function, computed.ravel(), x, expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("label", [1.0, 0.0])
+def test_installed_log_losses_take_accurate_logs(dtype, label):
+    """A row of one output: the binary log-loss is -log(p) for the label 1,
+    -log(1 - p) for 0, and the log-loss -log(p), each in the output's
+    precision, the probability clipped to [eps, 1 - eps]."""
+    eps = np.finfo(dtype).eps
+    p = np.concatenate([np.geomspace(eps, 1 - eps, 1000), [eps / 2, 1.0]]).astype(dtype)
+    Y = np.full((1, 1), label, dtype)
+    argument = np.clip(p, eps, dtype(1) - eps)
+    if label == 0:
+        argument = dtype(1) - argument
+    expected = -exact("log", argument)
+    binary = [_core.loss(np.full((1, 1), x, dtype), Y, "binary_log_loss") for x in p]
+    assert_array_max_ulp(np.array(binary, dtype), expected, maxulp=MAX_ULP["log"])
+    if label == 1:
+        multi = [_core.loss(np.full((1, 1), x, dtype), Y, "log_loss") for x in p]
+        assert_array_max_ulp(np.array(multi, dtype), expected, maxulp=MAX_ULP["log"])
 
 
 def cpu_runs(level):
