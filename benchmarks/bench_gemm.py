@@ -15,8 +15,9 @@ with 1 thread and with all threads. Each figure is the median over --repeats
 timings of a loop that runs for at least 20 ms; the three libraries take
 turns within each repeat, with a pause before each turn. Reports GFLOP/s of
 each library and fcnet divided by the faster peer (>= 1 means fcnet is
-faster). Unless --no-results, writes the table, headed with the CPU and its
-caches, to benchmarks/RESULTS.md, in a section of its own per CPU model.
+faster), the median of that ratio over the repeats (paired_ratio). Unless
+--no-results, writes the table, headed with the CPU and its caches, to
+benchmarks/RESULTS.md, in a section of its own per CPU model.
 
 OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE when it loads; where
 they are set to force an older kernel, this script restarts itself without
@@ -105,6 +106,17 @@ def layer_products(rows, fan_in, fan_out, first_layer, dtype):
     }
 
 
+def paired_ratio(seconds):
+    """fcnet / the faster peer: the median over the repeats of each repeat's
+    ratio. The three libraries of one repeat run within a second of each
+    other, so a slow spell of a shared machine (a core taken away for
+    seconds: all three at half speed in the same repeats) slows both sides
+    of a repeat's ratio and cancels out, where it skews a ratio of the
+    libraries' own medians when it covers about half of the repeats."""
+    best_peer = np.minimum(seconds["numpy"], seconds["torch"])
+    return float(np.median(best_peer / np.array(seconds["fcnet"])))
+
+
 def flops(rows, fan_in, fan_out, direction, first_layer):
     products = 1 if direction == "forward" or first_layer else 2
     return 2 * rows * fan_in * fan_out * products
@@ -183,7 +195,7 @@ def main():
                                 seconds[name].append(timed(function))
                     work = flops(rows, fan_in, fan_out, direction, l == 1)
                     gflops = {name: work / np.median(s) / 1e9 for name, s in seconds.items()}
-                    ratio = gflops["fcnet"] / max(gflops["numpy"], gflops["torch"])
+                    ratio = paired_ratio(seconds)
                     ratios.append(ratio)
                     line = (f"| {case} | ({rows}, {fan_in}, {fan_out}) | {direction} | {threads} "
                             f"| {gflops['fcnet']:.1f} | {gflops['numpy']:.1f} "
