@@ -18,14 +18,9 @@ static inline real clip_probability(real p)
     return p < low ? low : p > high ? high : p;
 }
 
-/* y * log(x), and 0 where y == 0 (scipy's xlogy) */
-static inline double xlogy(double y, double x)
-{
-    return y == 0 ? 0.0 : y * log(x);
-}
-
-/* xlogy(y, x) given log(x), in a select, for loops that vectorise */
-static inline double xlogy_of_log(double y, double log_x)
+/* y * log(x) given log_x = log(x), and 0 where y == 0 (scipy's xlogy); a
+ * select, so that loops calling it vectorise */
+static inline double xlogy(double y, double log_x)
 {
     return y == 0 ? 0.0 : y * log_x;
 }
@@ -48,11 +43,11 @@ static void log_loss_terms(double *restrict terms, const real *restrict a,
     if (binary) {
         for (int64_t e = 0; e < n; e++) {
             const double log_p = fcn_log(p[e]), log_q = fcn_log(1 - p[e]);
-            terms[e] = -(xlogy_of_log(y[e], log_p) + xlogy_of_log(1 - y[e], log_q));
+            terms[e] = -(xlogy(y[e], log_p) + xlogy(1 - y[e], log_q));
         }
         return;
     }
-    for (int64_t e = 0; e < n; e++) terms[e] = -xlogy_of_log(y[e], fcn_log(p[e]));
+    for (int64_t e = 0; e < n; e++) terms[e] = -xlogy(y[e], fcn_log(p[e]));
 }
 
 /* The log losses' total and weight_sum, each row's terms added in order and
@@ -123,7 +118,7 @@ static double row_loss(const real *a, const real *y, int64_t cols, int loss, dou
     for (int64_t k = 0; k < cols; k++) {
         switch (loss) {
         case FCN_POISSON: /* y log(y / a) - y + a */
-            total += xlogy(y[k], (double)y[k] / (double)a[k]) - y[k] + a[k];
+            total += xlogy(y[k], log((double)y[k] / (double)a[k])) - y[k] + a[k];
             break;
         default: { /* FCN_SQUARED_ERROR: halved below */
             double diff = (double)(y[k] - a[k]);
