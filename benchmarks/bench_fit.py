@@ -225,7 +225,7 @@ def memory_kib(field):
     raise KeyError(field)
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
@@ -237,7 +237,11 @@ def main():
     parser.add_argument("--threads", type=int, help="(internal) with --measure")
     parser.add_argument("--contended", action="store_true",
                         help="slowdown of each library beside one busy process")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
     peer_env.restart()
     warnings.simplefilter("ignore")
     if args.measure:
@@ -248,8 +252,6 @@ def main():
         return
     try:
         import torch
-
-        torch_version = torch.__version__
     except ImportError:
         torch = None
         print("PyTorch is not installed (pip install 'fcnet[bench]'): its column stays empty.")
@@ -260,33 +262,47 @@ def main():
         print(line, flush=True)
         lines.append(line)
 
-    unset = os.environ.get("FCNET_BENCH_UNSET")
     cpu = _cpu_model()
+    peaks = machine_header(say, cpu, torch, args.dtypes.split(","))
+    if args.contended:
+        contended_tables(say, torch, args)
+        script = "bench_fit.py --contended"
+    else:
+        speed_table(say, torch, args, peaks)
+        threads_table(say, args)
+        memory_table(say, args)
+        script = "bench_fit.py"
+    if not args.no_results:
+        _write_results(lines, script, " ".join(sys.argv[1:]), cpu)
+
+
+def machine_header(say, cpu, torch, dtype_names):
+    """The machine, the libraries and the BLAS peak of each dtype ({dtype name: GFLOP/s})."""
+    unset = os.environ.get("FCNET_BENCH_UNSET")
     say(f"Machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
         f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, fcnet {fcnet.__version__}"
-        + (f", PyTorch {torch_version}" if torch else ""))
+        + (f", PyTorch {torch.__version__}" if torch else ""))
     blas = [f"{i['internal_api']} {i.get('architecture', '')}".strip()
             for i in threadpool_info() if i["user_api"] == "blas"]
     say(f"BLAS: {', '.join(blas)}" + (f" ({unset} unset for this run so that numpy-based peers "
                                       "use their best kernels)" if unset else ""))
-    peaks = {dtype: gemm_peak_gflops(np.dtype(dtype).type) for dtype in args.dtypes.split(",")}
+    peaks = {dtype: gemm_peak_gflops(np.dtype(dtype).type) for dtype in dtype_names}
     say("GEMM peak (numpy, all cores): " + ", ".join(f"{d} {p:.0f} GFLOP/s"
                                                       for d, p in peaks.items()))
     say()
-    if args.contended:
-        contended_tables(say, torch, args)
-        if not args.no_results:
-            _write_results(lines, "bench_fit.py --contended", " ".join(sys.argv[1:]), cpu)
-        return
+    return peaks
+
+
+def speed_table(say, torch, args, peaks):
     say(f"Median over {args.rounds} rounds (the libraries take turns) of the median ms per epoch")
     say(f"over {args.epochs} epochs after one warm-up; Adam, shuffling on.")
     say()
     say("| case | dtype | fcnet ms | scikit-learn ms | PyTorch ms | sklearn / fcnet "
         "| PyTorch / fcnet | fcnet GFLOP/s | % of GEMM peak |")
     say("|---|---|---|---|---|---|---|---|---|")
+    libraries = ["fcnet", "sklearn"] + (["torch"] if torch else [])
     for case in args.cases.split(","):
         for dtype_name in args.dtypes.split(","):
-            libraries = ["fcnet", "sklearn"] + (["torch"] if torch else [])
             ms = median_ms_over_rounds(
                 {library: (library, case, dtype_name, None) for library in libraries},
                 args.rounds, args.epochs)
@@ -297,6 +313,9 @@ def main():
                 f"| {ms['sklearn'] / ms['fcnet']:.1f}x | {torch_ratio} | {gflops:.0f} "
                 f"| {100 * gflops / peaks[dtype_name]:.0f}% |")
     say()
+
+
+def threads_table(say, args):
     say("fcnet with 1 and 2 threads (float32):")
     say()
     say("| case | 1 thread ms | 2 threads ms | speed-up |")
@@ -308,6 +327,9 @@ def main():
         say(f"| {case} | {per_threads[1]:.1f} | {per_threads[2]:.1f} "
             f"| {per_threads[1] / per_threads[2]:.2f}x |")
     say()
+
+
+def memory_table(say, args):
     say("Peak RSS while fitting 2 epochs (float32), and how much the fit added to the process")
     say("that holds its data:")
     say()
@@ -317,8 +339,6 @@ def main():
         (ours, ours_fit), (theirs, theirs_fit) = (
             peak_rss_mib(library, case, np.float32) for library in ("fcnet", "sklearn"))
         say(f"| {case} | {ours:.0f} | {theirs:.0f} | {ours_fit:.0f} | {theirs_fit:.0f} |")
-    if not args.no_results:
-        _write_results(lines, "bench_fit.py", " ".join(sys.argv[1:]), cpu)
 
 
 def contended_tables(say, torch, args):
