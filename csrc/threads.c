@@ -37,22 +37,23 @@ double fcn_seconds_now(void)
 }
 
 #define MAX_WORKERS 63
-/* Polls of a waiting thread before it sleeps: 5000 pauses, 0.02 to 0.3 ms
- * (a pause takes 10 to 140 cycles, by CPU), so that the loops of one
- * minibatch find the workers awake, while an idle or crowded-out worker soon
- * stops taking CPU from others. Measured on mnist (2-core Xeon): 2000 polls
- * cost 3-8% of a quiet epoch; 20000 brought the slowdown beside a busy
- * process from 1.5x to 2.0x. */
+/* Polls of a waiting thread before it sleeps: 5000 pauses (a worker's with
+ * a yield among them, below), 0.02 to 0.3 ms (a pause takes 10 to 140
+ * cycles, by CPU), so that the loops of one minibatch find the workers
+ * awake, while an idle or crowded-out worker soon stops taking CPU from
+ * others. Measured on mnist (2-core Xeon): 2000 polls cost 3-8% of a quiet
+ * epoch; 20000 brought the slowdown beside a busy process from 1.5x to
+ * 2.0x. */
 #define SPINS 5000
 
 /* A waiting worker gives its CPU away every this many polls (1.5 us on an
- * AMD EPYC core, Zen 5; about 4 on a Xeon), to whatever else could run
- * there: the user's other process, or the caller, where the scheduler put
- * both on one core. On an idle core sched_yield returns at once. Beside one
- * busy process on two Zen 5 cores, an epoch with it against without: digits
- * 15.4-16.0 ms against 16.2-16.9, mnist 306-319 against 329-369, wide
- * 782-842 against 839-895; quiet, alike. Yielding in the caller's wait too
- * stalled it for 9 ms now and then. */
+ * AMD EPYC core, Zen 5; up to 4 on a Xeon, whose pause is longer), to
+ * whatever else could run there: the user's other process, or the caller,
+ * should the scheduler put both on one core. On an idle core sched_yield
+ * returns at once. Beside one busy process on two Zen 5 cores, an epoch with
+ * it against without: digits 15.4-16.0 ms against 16.2-16.9, mnist 306-319
+ * against 329-369, wide 782-842 against 839-895; quiet, alike. Yielding in
+ * the caller's wait too stalled it for 9 ms now and then. */
 #define SPINS_PER_YIELD 64
 
 static inline void cpu_relax(void)
