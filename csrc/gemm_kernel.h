@@ -266,13 +266,17 @@ ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict 
  * tile's TILE_COLS columns of it, or NULL) is added to each finished sum as
  * the tile stores it: the layer's bias, without a pass of its own over C
  * (on a Xeon core, 6-9% of the forward products of digits' and mnist's
- * output layers, (200, 100, 10) and (256, 128, 10)). Inlined into the
- * kernels below, so that n_rows and the packed operands' strides are
- * constants. */
+ * output layers, (200, 100, 10) and (256, 128, 10)). The tile stores its
+ * cols = TILE_COLS columns, or fewer where C's rows lie one after another
+ * (ldc == cols: a product narrower than a tile): each row's vectors then run
+ * on into the rows after it, which are stored after it, and a row whose
+ * vectors would run past the tile's rows is stored real by real. Inlined
+ * into the kernels below, so that n_rows and the packed operands' strides
+ * are constants. */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_row,
              int64_t a_col, const real *restrict B_panel, int64_t b_row, int64_t kc,
-             int accumulate, const real *restrict bias, int n_rows)
+             int accumulate, const real *restrict bias, int n_rows, int64_t cols)
 {
     KERNEL(vec) acc[TILE_ROWS][TILE_VECS];
     TILE_UNROLL
@@ -298,38 +302,59 @@ KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_ro
             for (int v = 0; v < TILE_VECS; v++) acc[r][v] += b[v];
     }
     TILE_UNROLL
-    for (int r = 0; r < n_rows; r++)
-        for (int v = 0; v < TILE_VECS; v++) *(KERNEL(vec) *)(C + r * ldc + v * LANES) = acc[r][v];
+    for (int r = 0; r < n_rows; r++) {
+        if (cols == TILE_COLS || r * ldc + TILE_COLS <= n_rows * ldc) {
+            for (int v = 0; v < TILE_VECS; v++)
+                *(KERNEL(vec) *)(C + r * ldc + v * LANES) = acc[r][v];
+        } else {
+            real row[TILE_COLS];
+            for (int v = 0; v < TILE_VECS; v++) {
+                const KERNEL(vec) sums = acc[r][v]; /* acc itself stays in registers */
+                memcpy(row + v * LANES, &sums, sizeof sums);
+            }
+            for (int64_t c = 0; c < TILE_COLS; c++)
+                if (c < cols) C[r * ldc + c] = row[c];
+        }
+    }
 }
 
 /* The rows x cols corner of a tile (C's last rows or columns), computed in a
  * copy, so that nothing past C is read or written; the last rows in a tile
  * of a third or two thirds of TILE_ROWS where they fit (M = 64 in tiles of
- * 12 computed 72 rows, now 68). */
+ * 12 computed 72 rows, now 68). A whole tile of rows of a product narrower
+ * than the tile (ldc == cols), in its first K block, is stored in place
+ * (tile): copied out row by row, the tiles of an output layer of 10 classes
+ * spent a tenth of their time on it. */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const real *A,
                int64_t a_row, int64_t a_col, const real *B_panel, int64_t b_row, int64_t kc,
                int accumulate, const real *bias)
 {
-    /* whole rows of the copy with a test per real, which vector units do
-     * as masked loads and stores: copying cols reals became a call of
-     * memcpy per row, a tenth of an output layer's products (N = 10) */
-    real copy[TILE_ROWS * TILE_COLS] = {0}, bias_copy[TILE_COLS] = {0};
-    for (int64_t r = 0; r < rows && accumulate; r++)
-        for (int64_t c = 0; c < TILE_COLS; c++)
-            if (c < cols) copy[r * TILE_COLS + c] = C[r * ldc + c];
+    real bias_copy[TILE_COLS] = {0};
     for (int64_t c = 0; c < TILE_COLS && bias != NULL; c++)
         if (c < cols) bias_copy[c] = bias[c];
     const real *tile_bias = bias != NULL ? bias_copy : NULL;
+    if (rows == TILE_ROWS && ldc == cols && !accumulate) {
+        KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, b_row, kc, 0, tile_bias, TILE_ROWS,
+                     cols);
+        return;
+    }
+    /* whole rows of the copy with a test per real, which vector units do
+     * as masked loads and stores: copying cols reals became a call of
+     * memcpy per row, a tenth of an output layer's products (N = 10) */
+    real copy[TILE_ROWS * TILE_COLS] = {0};
+    for (int64_t r = 0; r < rows && accumulate; r++)
+        for (int64_t c = 0; c < TILE_COLS; c++)
+            if (c < cols) copy[r * TILE_COLS + c] = C[r * ldc + c];
     if (rows <= TILE_ROWS / 3)
         KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, b_row, kc, accumulate,
-                     tile_bias, TILE_ROWS / 3);
+                     tile_bias, TILE_ROWS / 3, TILE_COLS);
     else if (rows <= 2 * TILE_ROWS / 3)
         KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, b_row, kc, accumulate,
-                     tile_bias, 2 * TILE_ROWS / 3);
+                     tile_bias, 2 * TILE_ROWS / 3, TILE_COLS);
     else
         KERNEL(tile)(copy, TILE_COLS, A, a_row, a_col, B_panel, b_row, kc, accumulate,
-                     tile_bias, TILE_ROWS);
+                     tile_bias, TILE_ROWS, TILE_COLS);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < TILE_COLS; c++)
             if (c < cols) C[r * ldc + c] = copy[r * TILE_COLS + c];
@@ -343,10 +368,10 @@ ISA_TARGET static void KERNEL(tile_packed)(real *C, int64_t ldc, int64_t rows, i
 {
     if (rows == TILE_ROWS && cols == TILE_COLS && b_row == TILE_COLS)
         KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, TILE_COLS, kc, accumulate, bias,
-                     TILE_ROWS);
+                     TILE_ROWS, TILE_COLS);
     else if (rows == TILE_ROWS && cols == TILE_COLS)
         KERNEL(tile)(C, ldc, A_panel, 1, TILE_ROWS, B_panel, b_row, kc, accumulate, bias,
-                     TILE_ROWS);
+                     TILE_ROWS, TILE_COLS);
     else
         KERNEL(corner)(C, ldc, rows, cols, A_panel, 1, TILE_ROWS, B_panel, b_row, kc,
                        accumulate, bias);
@@ -361,10 +386,10 @@ ISA_TARGET static void KERNEL(tile_in_place)(real *C, int64_t ldc, int64_t cols,
 {
     if (cols == TILE_COLS && b_row == TILE_COLS)
         KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, TILE_COLS, kc, accumulate, bias,
-                     TILE_ROWS);
+                     TILE_ROWS, TILE_COLS);
     else if (cols == TILE_COLS)
         KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, b_row, kc, accumulate, bias,
-                     TILE_ROWS);
+                     TILE_ROWS, TILE_COLS);
     else
         KERNEL(corner)(C, ldc, TILE_ROWS, cols, A, a_row, a_col, B_panel, b_row, kc,
                        accumulate, bias);

@@ -282,6 +282,31 @@ def test_a_scratch_at_any_alignment_gives_the_same_products_within_its_length(
             assert_array_equal(mine, first)
 
 
+@pytest.mark.parametrize("kernels", KERNELS, indirect=True)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [8, 13, 37, 200])
+def test_outputs_narrower_than_a_tile_are_stored_row_after_row_within_Z(kernels, dtype, rows):
+    """A product narrower than its tile stores each row's vectors in place,
+    running on into the rows after it, which are stored after it: every
+    output width below two AVX-512 vectors, on one thread and the team, gives
+    Z row by row as each row alone does (the same chain of multiply-adds),
+    and leaves the reals around Z untouched."""
+    guard = 32
+    for fan_out in range(2, 32):
+        A, W, _ = layer(rows, 100, fan_out, dtype)
+        b = np.linspace(-1, 1, fan_out).astype(dtype)
+        alone = np.empty((rows, fan_out), dtype)
+        for i in range(rows):
+            _core.dense_forward(alone[i:i + 1], A[i:i + 1], W, b, "identity")
+        for threads in (1, 2):
+            memory = np.full(guard + rows * fan_out + guard, 7.0, dtype)
+            Z = memory[guard:guard + rows * fan_out].reshape(rows, fan_out)
+            with threadpool_limits(limits=threads):
+                _core.dense_forward(Z, A, W, b, "identity")
+            assert (memory[:guard] == 7).all() and (memory[guard + rows * fan_out:] == 7).all()
+            assert_array_equal(Z, alone)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_outputs_off_a_cache_line_get_the_same_products(dtype):
     """Where the columns tasks' strips of C would meet inside cache lines (C
