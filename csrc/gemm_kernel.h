@@ -255,6 +255,29 @@ ISA_TARGET static void KERNEL(pack_A)(real *restrict pack, const real *restrict 
     }
 }
 
+/* Stores a tile's sums: its cols = TILE_COLS columns, or fewer where C's
+ * rows lie one after another (ldc == cols, tile). */
+ISA_TARGET static inline ALWAYS_INLINE void
+KERNEL(store_tile)(real *restrict C, int64_t ldc, KERNEL(vec) acc[TILE_ROWS][TILE_VECS],
+                   int n_rows, int64_t cols)
+{
+    TILE_UNROLL
+    for (int r = 0; r < n_rows; r++) {
+        if (cols == TILE_COLS || r * ldc + TILE_COLS <= n_rows * ldc) {
+            for (int v = 0; v < TILE_VECS; v++)
+                *(KERNEL(vec) *)(C + r * ldc + v * LANES) = acc[r][v];
+        } else {
+            real row[TILE_COLS];
+            for (int v = 0; v < TILE_VECS; v++) {
+                const KERNEL(vec) sums = acc[r][v]; /* acc itself stays in registers */
+                memcpy(row + v * LANES, &sums, sizeof sums);
+            }
+            for (int64_t c = 0; c < TILE_COLS; c++)
+                if (c < cols) C[r * ldc + c] = row[c];
+        }
+    }
+}
+
 /* One micro-tile of C (n_rows x TILE_COLS, row stride ldc; n_rows is
  * TILE_ROWS but for the last rows of C) = A(r, k) @ B panel over kc, where
  * A(r, k) = A[r * a_row + k * a_col], with the panel's rows b_row apart
@@ -301,21 +324,18 @@ KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_ro
         for (int r = 0; r < n_rows; r++)
             for (int v = 0; v < TILE_VECS; v++) acc[r][v] += b[v];
     }
-    TILE_UNROLL
-    for (int r = 0; r < n_rows; r++) {
-        if (cols == TILE_COLS || r * ldc + TILE_COLS <= n_rows * ldc) {
-            for (int v = 0; v < TILE_VECS; v++)
-                *(KERNEL(vec) *)(C + r * ldc + v * LANES) = acc[r][v];
-        } else {
-            real row[TILE_COLS];
-            for (int v = 0; v < TILE_VECS; v++) {
-                const KERNEL(vec) sums = acc[r][v]; /* acc itself stays in registers */
-                memcpy(row + v * LANES, &sums, sizeof sums);
-            }
-            for (int64_t c = 0; c < TILE_COLS; c++)
-                if (c < cols) C[r * ldc + c] = row[c];
-        }
-    }
+    KERNEL(store_tile)(C, ldc, acc, n_rows, cols);
+}
+
+/* The tile's bias (NULL for none) of a corner of cols columns: its cols reals
+ * in copy, zeros past them, so that the tile reads nothing past the bias. */
+ISA_TARGET static inline ALWAYS_INLINE const real *
+KERNEL(bias_columns)(real copy[TILE_COLS], const real *bias, int64_t cols)
+{
+    if (bias == NULL) return NULL;
+    for (int64_t c = 0; c < TILE_COLS; c++)
+        if (c < cols) copy[c] = bias[c];
+    return copy;
 }
 
 /* The rows x cols corner of a tile (C's last rows or columns), computed in a
@@ -323,17 +343,15 @@ KERNEL(tile)(real *restrict C, int64_t ldc, const real *restrict A, int64_t a_ro
  * of a third or two thirds of TILE_ROWS where they fit (M = 64 in tiles of
  * 12 computed 72 rows, now 68). A whole tile of rows of a product narrower
  * than the tile (ldc == cols), in its first K block, is stored in place
- * (tile): copied out row by row, the tiles of an output layer of 10 classes
- * spent a tenth of their time on it. */
+ * (tile) rather than copied out: an output layer of 10 classes, (200, 100,
+ * 10), 7.3 -> 6.4 us on an AMD EPYC core (Zen 4). */
 ISA_TARGET static inline ALWAYS_INLINE void
 KERNEL(corner)(real *restrict C, int64_t ldc, int64_t rows, int64_t cols, const real *A,
                int64_t a_row, int64_t a_col, const real *B_panel, int64_t b_row, int64_t kc,
                int accumulate, const real *bias)
 {
     real bias_copy[TILE_COLS] = {0};
-    for (int64_t c = 0; c < TILE_COLS && bias != NULL; c++)
-        if (c < cols) bias_copy[c] = bias[c];
-    const real *tile_bias = bias != NULL ? bias_copy : NULL;
+    const real *tile_bias = KERNEL(bias_columns)(bias_copy, bias, cols);
     if (rows == TILE_ROWS && ldc == cols && !accumulate) {
         KERNEL(tile)(C, ldc, A, a_row, a_col, B_panel, b_row, kc, 0, tile_bias, TILE_ROWS,
                      cols);
