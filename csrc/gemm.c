@@ -117,9 +117,10 @@ struct kernels {
                           int64_t i0, int64_t i1, int64_t K);
     void (*matrix_vector_chained)(real *c, const real *A, int64_t a_row, const real *b,
                                   int64_t b_row, int64_t i0, int64_t i1, int64_t K);
-    void (*edge_columns)(real *C, int64_t ldc, const real *A, int64_t a_col, const real *B,
-                         int64_t b_row, int64_t b_col, int64_t M, int64_t i0, int64_t i1,
-                         int64_t j0, int64_t cols, int64_t k0, int64_t kc, int accumulate);
+    void (*edge_columns)(real *C, int64_t ldc, const real *A, int64_t a_row, int64_t a_col,
+                         const real *B, int64_t b_row, int64_t b_col, int64_t M, int64_t i0,
+                         int64_t i1, int64_t j0, int64_t cols, int64_t k0, int64_t kc,
+                         int accumulate);
     const kernels *half; /* the same rows, half the columns; NULL for a one-vector tile */
 };
 
@@ -375,8 +376,8 @@ static void tiles(const product *p, int64_t i0, int64_t i1, int64_t first, int64
         const kernels *tile = panel == p->n_panels - 1 ? p->last : g;
         const int64_t j0 = panel * g->tile_cols, cols = min_i64(g->tile_cols, p->N - j0);
         if (p->edge && panel == p->n_panels - 1) {
-            g->edge_columns(p->C, p->N, p->A.data, p->A.col, p->B.data, p->B.row, p->B.col,
-                            p->M, i0, i1, j0, cols, k0, kc, k0 > 0);
+            g->edge_columns(p->C, p->N, p->A.data, p->A.row, p->A.col, p->B.data, p->B.row,
+                            p->B.col, p->M, i0, i1, j0, cols, k0, kc, k0 > 0);
             add_bias(p->C, bias, i0, i1, j0, j0 + cols, p->N);
             continue;
         }
@@ -742,6 +743,24 @@ static void sum_columns_not_packed(const product *p, int64_t first, int64_t end)
     FCN(fcn_column_sums)(sums, p->B.data, p->B.row, p->K, j1, p->N);
 }
 
+/* Whether the edge columns of a row-major A (edge_columns turns its rows
+ * over first, 32 rows by 128 k at a time) repay the turning: with vectors of
+ * 16 reals (AVX-512, float32), whose last panel the tile computes at 16
+ * columns for 8 or fewer, and K from 64 to 384. On an AMD EPYC core (Zen 4),
+ * against the tile: (200, 64, 100) 89-91 -> 94-95 GFLOP/s, (2000, 100, 100)
+ * 90-96 -> 100-101, (256, 384, 100) 94-98 -> 101-103, (1000, 100, 36) 78-79
+ * -> 89-90, (200, 100, 3) 19.6 -> 25.1-25.8; but K = 10 to 32 up to 33%
+ * slower, K = 512 and 1024 2-3% slower (a block of C stored and loaded again
+ * for each 128 k), and vectors of 8 reals (AVX2; float64) 7-40% slower, their
+ * turning as costly and their tile's lanes half as many. */
+#define TURNED_MIN_DEPTH 64
+#define TURNED_MAX_DEPTH 384
+static int turns_rows_over(const kernels *g, int64_t K)
+{
+    const int64_t lanes = g->half != NULL ? g->half->tile_cols : g->tile_cols;
+    return lanes == 16 && K >= TURNED_MIN_DEPTH && K <= TURNED_MAX_DEPTH;
+}
+
 /* fcn_gemm_f32, fcn_gemm_f64 */
 void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
                    int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue,
@@ -764,9 +783,13 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
      * one-vector tile (an output layer's dW, N = 10), whose tiles compute 16
      * columns: on an AMD EPYC core (Zen 5), (100, 200, 10) 4.9 -> 3.9 us,
      * (128, 256, 10) 6.9 -> 4.9. The two-vector tiles of AVX2 (N = 10, 15)
-     * and of float64 ran up to 2x slower so. */
-    p.edge = A.row == 1 && M >= g->tile_cols &&
-             (last_cols <= g->tile_cols / 4 || (g->half == NULL && last_cols < g->tile_cols));
+     * and of float64 ran up to 2x slower so. A row-major A's last panel,
+     * where N fills a quarter of it or less, likewise where turning its rows
+     * over repays (turns_rows_over). */
+    p.edge = M >= g->tile_cols &&
+             ((A.row == 1 && (last_cols <= g->tile_cols / 4 ||
+                              (g->half == NULL && last_cols < g->tile_cols))) ||
+              (A.col == 1 && last_cols <= g->tile_cols / 4 && turns_rows_over(g, K)));
     p.B_in_place = reads_B_in_place(B, M);
     p.pack_all_of_A = in_place_thrashes(&p);
     int64_t packed_first = 0, packed_end = p.n_panels;

@@ -475,17 +475,13 @@ KERNEL(edge_block)(real *restrict C, int64_t ldc, const real *restrict A, int64_
 }
 
 /* C's columns [j0, j0 + cols), a few, of rows [i0, i1) of M, over the block
- * k0 .. k0+kc-1, for an A whose columns are contiguous (a_row == 1: Aᵀ·B,
- * dW = A_inᵀ delta) and M >= LANES, B read in place: a last panel that N
- * fills a quarter or less (N = 100 in AVX-512 panels of 32 leaves 4 columns,
- * which the half tile computed as 16), or a product narrower than one
- * vector (gemm.c). Each C[i][j] is the same chain of
- * fused multiply-adds as a tile's. On a Xeon core: digits' dW, (64, 200,
- * 100), 23.3 -> 20.7 us; (512, 200, 100) 166 -> 142 us. */
-ISA_TARGET static void KERNEL(edge_columns)(real *C, int64_t ldc, const real *A, int64_t a_col,
-                                            const real *B, int64_t b_row, int64_t b_col,
-                                            int64_t M, int64_t i0, int64_t i1, int64_t j0,
-                                            int64_t cols, int64_t k0, int64_t kc, int accumulate)
+ * k0 .. k0+kc-1, for A(i, k) = A[i + k * a_col] (columns contiguous) and
+ * M >= LANES, B read in place (edge_columns). */
+ISA_TARGET static inline ALWAYS_INLINE void
+KERNEL(edge_columns_transposed)(real *C, int64_t ldc, const real *A, int64_t a_col,
+                                const real *B, int64_t b_row, int64_t b_col, int64_t M,
+                                int64_t i0, int64_t i1, int64_t j0, int64_t cols, int64_t k0,
+                                int64_t kc, int accumulate)
 {
     /* groups of columns as even as they can be: 10 columns as 5 and 5, not
      * 8 and 2, whose 4 accumulators would wait on each other */
@@ -508,9 +504,60 @@ ISA_TARGET static void KERNEL(edge_columns)(real *C, int64_t ldc, const real *A,
     }
 }
 
+/* The depth of A that edge_columns turns over at a time for EDGE_ROWS rows:
+ * 16 KiB, half of the smallest L1 of the x86-64 cores of the last decade. */
+#define EDGE_DEPTH ((int64_t)(16384 / (EDGE_ROWS * sizeof(real))))
+
+/* C's columns [j0, j0 + cols), a few, of rows [i0, i1) of M, over the block
+ * k0 .. k0+kc-1, for A(i, k) = A[i * a_row + k * a_col] with a_row == 1
+ * (Aᵀ·B, dW = A_inᵀ delta) or a_col == 1 (A·B, Z = A W; A·Bᵀ), M >= LANES,
+ * B read in place: a last panel that N fills a quarter or less (N = 100 in
+ * AVX-512 panels of 32 leaves 4 columns, which the half tile computed as
+ * 16), or a transposed A's product narrower than one vector (gemm.c: dW of
+ * an output layer of 10 classes). Each vector of sums holds LANES rows of
+ * one column, so that every lane computes a real of C. A's rows, where they
+ * are contiguous, are first turned over (transpose_into) into T, EDGE_ROWS
+ * rows by EDGE_DEPTH k at a time, which is then read as a transposed A; rows
+ * fewer than LANES take rows before them (or after, at C's first rows) to
+ * fill T's vector, computed but not stored. Each C[i][j] is the same chain
+ * of fused multiply-adds as a tile's. On a Xeon core: digits' dW, (64, 200,
+ * 100), 23.3 -> 20.7 us; (512, 200, 100) 166 -> 142 us. */
+ISA_TARGET static void KERNEL(edge_columns)(real *C, int64_t ldc, const real *A, int64_t a_row,
+                                            int64_t a_col, const real *B, int64_t b_row,
+                                            int64_t b_col, int64_t M, int64_t i0, int64_t i1,
+                                            int64_t j0, int64_t cols, int64_t k0, int64_t kc,
+                                            int accumulate)
+{
+    if (a_row == 1) {
+        KERNEL(edge_columns_transposed)(C, ldc, A, a_col, B, b_row, b_col, M, i0, i1, j0, cols,
+                                        k0, kc, accumulate);
+        return;
+    }
+    _Alignas(64) real T[EDGE_DEPTH * EDGE_ROWS]; /* T[k * EDGE_ROWS + i]: A(t0 + i, k) */
+    for (int64_t r0 = i0; r0 < i1; r0 += EDGE_ROWS) {
+        const int64_t r1 = i1 - r0 < EDGE_ROWS ? i1 : r0 + EDGE_ROWS;
+        const int64_t t0 = r1 - r0 >= LANES ? r0 : r1 >= LANES ? r1 - LANES : 0;
+        const int64_t t1 = t0 + LANES > r1 ? t0 + LANES : r1; /* T's rows [t0, t1) */
+        for (int64_t k = k0; k < k0 + kc; k += EDGE_DEPTH) {
+            const int64_t depth = k0 + kc - k < EDGE_DEPTH ? k0 + kc - k : EDGE_DEPTH;
+            /* whole squares of LANES rows, the last one ending at t1 (and
+             * overlapping the one before it where t1 - t0 is not a multiple) */
+            for (int64_t s = t0; s < t1; s += LANES) {
+                const int64_t from = s + LANES <= t1 ? s : t1 - LANES;
+                KERNEL(transpose_into)(T + (from - t0), EDGE_ROWS, A + from * a_row + k, a_row,
+                                       LANES, LANES, depth);
+            }
+            KERNEL(edge_columns_transposed)(C + t0 * ldc, ldc, T, EDGE_ROWS, B + k * b_row,
+                                            b_row, b_col, t1 - t0, r0 - t0, r1 - t0, j0, cols,
+                                            0, depth, accumulate || k > k0);
+        }
+    }
+}
+
 #undef EDGE_VECS
 #undef EDGE_ROWS
 #undef EDGE_COLS
+#undef EDGE_DEPTH
 
 /* C[i0:i1, :] = A(i0:i1, :) @ B for a B with contiguous rows (b_col == 1,
  * rows b_row apart), read where it lies, C written row by row: for a few
