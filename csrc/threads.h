@@ -41,7 +41,9 @@ double fcn_seconds_now(void);
 #define FCN_PARALLEL_MIN_WORK (1 << 22)
 
 /* Threads for a loop of `work` units: 1 below min_work (waking a thread
- * costs more than it would save), else fcn_max_threads(). */
+ * costs more than it would save) or inside a task of the team's loop (a loop
+ * there runs on its thread alone, and is planned for one), else
+ * fcn_max_threads(). */
 int fcn_threads_for(int64_t work, int64_t min_work);
 
 #endif /* FCN_THREADS_H */

@@ -22,6 +22,7 @@
 
 #include "kernels.h"
 #include "subnormals.h"
+#include "threads.h"
 
 #if FCN_DOUBLE
 #define REAL_MIN DBL_MIN
@@ -640,6 +641,26 @@ static void test_networks(void)
         for (int weighted = 0; weighted < 2; weighted++) test_network(&SHAPES[s], weighted);
 }
 
+/* ---- the thread team ---- */
+
+/* fcn_task: the threads fcn_threads_for plans for a large loop started in task `task` */
+static void record_nested_threads(void *context, int64_t task)
+{
+    ((int *)context)[task] = fcn_threads_for(INT64_MAX / 2, 1);
+}
+
+static void test_nested_loops(void)
+{
+    /* a loop started inside a task of the team's loop runs on that thread
+     * alone, so it is planned for one, whichever thread took the task */
+    enum { TASKS = 64 };
+    int planned[TASKS];
+    fcn_parallel_for(record_nested_threads, planned, TASKS, fcn_max_threads());
+    for (int t = 0; t < TASKS; t++) expect_close("threads of a nested loop", t, planned[t], 1, 1, 0);
+    expect_close("threads of a loop outside", 0, fcn_threads_for(INT64_MAX / 2, 1),
+                 fcn_max_threads(), 1, 0);
+}
+
 int main(void)
 {
     test_all_product_shapes();
@@ -647,6 +668,7 @@ int main(void)
     test_losses();
     test_optimizers();
     test_networks();
+    test_nested_loops();
     printf("%s: %d checks, %d failed (%s, %d threads)\n", failures ? "FAILED" : "passed", checks,
            failures, FCN_DOUBLE ? "double" : "float", fcn_max_threads());
     return failures != 0;
