@@ -656,7 +656,8 @@ static void test_nested_loops(void)
     enum { TASKS = 64 };
     int planned[TASKS];
     fcn_parallel_for(record_nested_threads, planned, TASKS, fcn_max_threads());
-    for (int t = 0; t < TASKS; t++) expect_close("threads of a nested loop", t, planned[t], 1, 1, 0);
+    for (int t = 0; t < TASKS; t++)
+        expect_close("threads of a nested loop", t, planned[t], 1, 1, 0);
     expect_close("threads of a loop outside", 0, fcn_threads_for(INT64_MAX / 2, 1),
                  fcn_max_threads(), 1, 0);
 }
