@@ -33,6 +33,16 @@ int fcn_max_threads(void)
  * eight alternating runs' fastest epochs. */
 static _Thread_local int running_a_task;
 
+/* task(context, t), with running_a_task set where the team is unavailable to
+ * the loops it starts */
+static void run_task(fcn_task task, void *context, int64_t t, int team_unavailable)
+{
+    const int was_running = running_a_task;
+    running_a_task = was_running || team_unavailable;
+    task(context, t);
+    running_a_task = was_running;
+}
+
 int fcn_threads_for(int64_t work, int64_t min_work)
 {
     return work < min_work || running_a_task ? 1 : fcn_max_threads();
@@ -126,10 +136,7 @@ static void take_tasks(uint32_t generation, int from_back)
         /* success means the loop was still running: task and context were its own */
         const uint64_t rest = from_back ? claim - 1 : claim + ((uint64_t)1 << RANGE_BITS);
         if (!atomic_compare_exchange_weak(&team.claim, &claim, rest)) continue;
-        const int was_running = running_a_task;
-        running_a_task = 1;
-        task(context, from_back ? back - 1 : front);
-        running_a_task = was_running;
+        run_task(task, context, from_back ? back - 1 : front, 1);
         if (atomic_fetch_add(&team.done, 1) + 1 == n_tasks) {
             pthread_mutex_lock(&team.lock);
             if (team.caller_sleeping) pthread_cond_signal(&team.finished);
@@ -216,10 +223,7 @@ static double solo_until, last_late; /* guarded by team.busy */
  * alone for now; a loop of a task then would too (running_a_task). */
 static void run_on_caller(fcn_task task, void *context, int64_t n_tasks, int team_unavailable)
 {
-    const int was_running = running_a_task;
-    running_a_task = was_running || team_unavailable;
-    for (int64_t t = 0; t < n_tasks; t++) task(context, t);
-    running_a_task = was_running;
+    for (int64_t t = 0; t < n_tasks; t++) run_task(task, context, t, team_unavailable);
 }
 
 void fcn_parallel_for(fcn_task task, void *context, int64_t n_tasks, int threads)
