@@ -19,6 +19,10 @@
  * thread wrote (a transfer between the cores' caches, measured at 10-25% of a
  * two-thread product on a Xeon); a large A whose rows lie 4 KiB apart takes
  * this path on one thread too, where L1 has a way for each of a tile's rows.
+ * A transposed A that is packed whole (dW = A_inᵀ delta, its rows 2 KiB apart
+ * or its K block spread over many pages), in a product of one K block, is
+ * packed once by the team, and the tasks split C's columns over it, each
+ * packing its own panels of B (on several threads, an A within L2).
  * A product of one K block whose B is small beside C runs in shares of rows,
  * one per thread, each packing a copy of B (and, where A is packed, a group
  * of its tiles of rows at a time): the team meets once.

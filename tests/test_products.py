@@ -46,12 +46,14 @@ _core.force_gemm_kernels("auto")
 # forward's last few columns (AVX-512, float32) by vectors of its rows, A's
 # rows turned over first, 32 rows by 128 k at a time: its last rows in a
 # vector that overlaps the rows before it, fewer rows than two vectors, and
-# several blocks of k: (300, 64, 100), (20, 100, 3), (70, 300, 36).
+# several blocks of k: (300, 64, 100), (20, 100, 3), (70, 300, 36). A
+# transposed A packed whole by the team, C's columns split over it on any
+# number of threads, with an edge panel: dW of (40, 512, 580).
 SHAPES = [(2, 37, 19), (3, 5, 1), (61, 700, 1), (45, 600, 41), (29, 1024, 70),
           (26, 512, 35), (203, 130, 77), (300, 64, 100), (57, 23, 12), (33, 7, 6),
           (45, 512, 520), (230, 800, 260), (40, 513, 129), (45, 600, 10), (45, 1024, 520),
           (301, 64, 100), (700, 70, 36), (256, 784, 256), (200, 100, 10), (1100, 40, 10),
-          (20, 100, 3), (70, 300, 36)]
+          (20, 100, 3), (70, 300, 36), (40, 512, 580)]
 
 
 @pytest.fixture
