@@ -826,6 +826,32 @@ static int turns_rows_over(const kernels *g, int64_t K)
     return lanes == 16 && K >= TURNED_MIN_DEPTH && K <= TURNED_MAX_DEPTH;
 }
 
+/* A blocked product on `threads` threads, on the path that suits it
+ * (gemm.h): by columns, in shares of rows, by columns over an A the team
+ * packed, or by rows. */
+static void run_blocked(product *p, int threads)
+{
+    p->n_tasks = min_i64(2 * threads, p->n_panels); /* groups of columns */
+    const int shares = in_shares(p, threads);
+    /* where the strips would share lines, the shares take what they can */
+    if (split_columns(p, threads, p->epilogue->whole_rows) &&
+        !(strips_share_lines(p) && shares)) {
+        fcn_parallel_for(columns_task, p, p->n_tasks, threads);
+        return;
+    }
+    if (shares) {
+        p->n_tasks = threads;
+        p->A_pack = p->B_pack + threads * p->kc * p->n_panels * p->g->tile_cols;
+        fcn_parallel_for(share_task, p, p->n_tasks, threads);
+        return;
+    }
+    if (packs_A_for_columns(p, threads)) {
+        columns_over_packed_A(p, threads);
+        return;
+    }
+    rows_by_blocks(p, threads);
+}
+
 /* fcn_gemm_f32, fcn_gemm_f64 */
 void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, int64_t M,
                    int64_t N, int64_t K, const FCN(fcn_epilogue) *epilogue,
@@ -865,23 +891,5 @@ void FCN(fcn_gemm)(real *C, real *pack, FCN(fcn_matrix) A, FCN(fcn_matrix) B, in
      * (512, 512, 1024) on one core and 18% on two */
     p.B_pack = (real *)(((uintptr_t)pack + LINE_BYTES - 1) & ~(uintptr_t)(LINE_BYTES - 1));
     p.A_pack = p.B_pack + p.kc * p.n_panels * g->tile_cols;
-    p.n_tasks = min_i64(2 * threads, p.n_panels); /* groups of columns */
-    const int shares = in_shares(&p, threads);
-    /* where the strips would share lines, the shares take what they can */
-    if (split_columns(&p, threads, epilogue->whole_rows) &&
-        !(strips_share_lines(&p) && shares)) {
-        fcn_parallel_for(columns_task, &p, p.n_tasks, threads);
-        return;
-    }
-    if (shares) {
-        p.n_tasks = threads;
-        p.A_pack = p.B_pack + threads * p.kc * p.n_panels * g->tile_cols;
-        fcn_parallel_for(share_task, &p, p.n_tasks, threads);
-        return;
-    }
-    if (packs_A_for_columns(&p, threads)) {
-        columns_over_packed_A(&p, threads);
-        return;
-    }
-    rows_by_blocks(&p, threads);
+    run_blocked(&p, threads);
 }
