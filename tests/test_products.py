@@ -153,7 +153,7 @@ def test_db_is_delta_summed_over_rows_in_order_on_every_path(kernels, dtype, row
 @pytest.mark.parametrize("rows, fan_in, fan_out",
                          [(300, 64, 100), (256, 1024, 70), (97, 512, 300), (257, 1100, 1),
                           (600, 512, 530), (40, 513, 129), (45, 1024, 520), (301, 64, 100),
-                          (250, 784, 256)])
+                          (250, 784, 256), (40, 512, 580)])
 def test_products_are_bitwise_the_same_for_any_thread_count(dtype, rows, fan_in, fan_out):
     """Large enough for the team; the tasks split rows, never a sum."""
     args = layer(rows, fan_in, fan_out, dtype)
