@@ -429,6 +429,24 @@ static int64_t rows_in_L1(const kernels *g, int64_t kc)
     return rows < g->tile_rows ? g->tile_rows : rows / g->tile_rows * g->tile_rows;
 }
 
+/* Task `task`'s group [*first, *end) of B's panels, for the paths whose
+ * tasks split C's columns. */
+static void panels_of_task(const product *p, int64_t task, int64_t *first, int64_t *end)
+{
+    *first = task * p->n_panels / p->n_tasks;
+    *end = (task + 1) * p->n_panels / p->n_tasks;
+}
+
+/* Task `task`'s rows [*i0, *i1) of C, for the paths whose tasks split C's
+ * rows: as even a share of its tiles of rows as whole tiles allow, so that
+ * no task has more than a tile more than another. */
+static void tiles_of_task(const product *p, int64_t task, int64_t *i0, int64_t *i1)
+{
+    const int64_t tiles = (p->M + p->g->tile_rows - 1) / p->g->tile_rows;
+    *i0 = task * tiles / p->n_tasks * p->g->tile_rows;
+    *i1 = min_i64((task + 1) * tiles / p->n_tasks * p->g->tile_rows, p->M);
+}
+
 /* fcn_task: every row of C in one group of its columns, panels [first, end),
  * then their epilogue. The task packs those panels of B itself, block by
  * block, and reads A in place but for the rows past the last full tile,
@@ -437,8 +455,8 @@ static void columns_task(void *context, int64_t task)
 {
     const product *p = context;
     const kernels *g = p->g;
-    const int64_t first = task * p->n_panels / p->n_tasks;
-    const int64_t end = (task + 1) * p->n_panels / p->n_tasks;
+    int64_t first, end;
+    panels_of_task(p, task, &first, &end);
     real *A_pack = p->A_pack + task * g->tile_rows * p->kc;
     const int64_t packed_from = p->M - p->M % g->tile_rows;
     for (int64_t k0 = 0; k0 < p->K; k0 += p->kc) {
@@ -472,15 +490,13 @@ static int64_t block_panels(const product *p)
     return panels < 1 ? 1 : panels;
 }
 
-/* fcn_task: one block of rows of C. The tasks split C's tiles of rows as
- * evenly as whole tiles allow, so that no thread is left with a task more
- * than a tile larger than another's. */
+/* fcn_task: one block of rows of C (tiles_of_task) */
 static void rows_task(void *context, int64_t task)
 {
     const product *p = context;
-    const int64_t tiles = (p->M + p->g->tile_rows - 1) / p->g->tile_rows;
-    const int64_t first = task * tiles / p->n_tasks, end = (task + 1) * tiles / p->n_tasks;
-    rows_of_C(p, first * p->g->tile_rows, min_i64(end * p->g->tile_rows, p->M));
+    int64_t i0, i1;
+    tiles_of_task(p, task, &i0, &i1);
+    rows_of_C(p, i0, i1);
 }
 
 /* fcn_task: share `task` of C's tiles of rows, one share per thread, for a
@@ -497,9 +513,8 @@ static void share_task(void *context, int64_t task)
 {
     const product *p = context;
     const kernels *g = p->g;
-    const int64_t n_tiles = (p->M + g->tile_rows - 1) / g->tile_rows;
-    const int64_t i0 = task * n_tiles / p->n_tasks * g->tile_rows;
-    const int64_t i1 = min_i64((task + 1) * n_tiles / p->n_tasks * g->tile_rows, p->M);
+    int64_t i0, i1;
+    tiles_of_task(p, task, &i0, &i1);
     if (i0 == i1) return;
     product own = *p;
     own.B_pack = p->B_pack + task * p->kc * p->n_panels * g->tile_cols;
@@ -554,9 +569,8 @@ static int in_shares(const product *p, int threads)
 static void pack_A_task(void *context, int64_t task)
 {
     const product *p = context;
-    const int64_t tiles = (p->M + p->g->tile_rows - 1) / p->g->tile_rows;
-    const int64_t i0 = task * tiles / p->n_tasks * p->g->tile_rows;
-    const int64_t i1 = min_i64((task + 1) * tiles / p->n_tasks * p->g->tile_rows, p->M);
+    int64_t i0, i1;
+    tiles_of_task(p, task, &i0, &i1);
     p->g->pack_A(p->A_pack + i0 * p->K, p->A.data, p->A.row, p->A.col, i0, i1, 0, p->K);
 }
 
@@ -567,8 +581,8 @@ static void pack_A_task(void *context, int64_t task)
 static void packed_columns_task(void *context, int64_t task)
 {
     const product *p = context;
-    const int64_t first = task * p->n_panels / p->n_tasks;
-    const int64_t end = (task + 1) * p->n_panels / p->n_tasks;
+    int64_t first, end;
+    panels_of_task(p, task, &first, &end);
     pack_B_block(p, 0, first, end);
     const int64_t rows = rows_in_L1(p->g, p->K);
     for (int64_t i0 = 0; i0 < p->M; i0 += rows)
