@@ -28,7 +28,7 @@
 #if FCN_PORTABLE_C
 typedef real KERNEL(vec);
 #define ALWAYS_INLINE
-#define PREFETCH(address)
+#define PREFETCH(address) ((void)(address)) /* none in portable C; its operands still used */
 #else
 typedef real KERNEL(vec) __attribute__((vector_size(VEC_BYTES), aligned(sizeof(real))));
 #define ALWAYS_INLINE __attribute__((always_inline))
@@ -656,6 +656,8 @@ ISA_TARGET static void KERNEL(matrix_vector)(real *restrict c, const real *restr
  * shape of 32 to 2000 rows slower. Fewer vectors made AVX2 and float64 up to
  * 20% slower. */
 #define CHAIN_ROWS (CHAIN_VECS == 1 ? 4 : CHAIN_VECS >= 8 ? 1 : 8 / CHAIN_VECS)
+/* How far ahead each row's stream asks for its lines (column_chains) */
+#define CHAIN_PREFETCH_BYTES 512
 
 /* chains[r] += A's row r, at a, times b, for one block of COLUMN_CHAINS k */
 ISA_TARGET static inline ALWAYS_INLINE void
@@ -693,11 +695,17 @@ KERNEL(column_chains)(real *restrict c, const real *restrict rows, int64_t a_row
             for (int t = 0; t < COLUMN_CHAINS; t++) b_block[t] = b[(k + t) * b_row];
             memcpy(b_vecs, b_block, sizeof b_vecs);
         }
-        /* the rows, 8 streams a page or more apart, outrun the hardware
-         * prefetchers: each asks for its line 256 bytes ahead ((512, 1024,
-         * 1) on a Xeon: 55 -> 68 GFLOP/s on two cores, 24 -> 25 on one) */
+        /* the rows, streams a page or more apart, outrun the hardware
+         * prefetchers: each asks for its line CHAIN_PREFETCH_BYTES ahead
+         * ((512, 1024, 1) on a Xeon: 55 -> 68 GFLOP/s on two cores, 24 -> 25
+         * on one), and near its end for the start of the row it reads next,
+         * n rows on: a page the hardware has not seen, where reading on past
+         * the end asked for the row after, which a stream of this group
+         * reads already */
+        const int64_t ahead = k + CHAIN_PREFETCH_BYTES / (int64_t)sizeof(real);
+        const real *next = ahead < K ? rows + ahead : rows + n * a_row + (ahead - K);
         TILE_UNROLL
-        for (int r = 0; r < n; r++) PREFETCH(rows + r * a_row + k + 256 / sizeof(real));
+        for (int r = 0; r < n; r++) PREFETCH(next + r * a_row);
         KERNEL(chain_block)(chains, rows + k, a_row, b_vecs, n);
     }
     TILE_UNROLL
@@ -728,6 +736,7 @@ ISA_TARGET static void KERNEL(matrix_vector_chained)(real *restrict c, const rea
 #undef COLUMN_CHAINS
 #undef CHAIN_VECS
 #undef CHAIN_ROWS
+#undef CHAIN_PREFETCH_BYTES
 
 #undef LANES
 #undef TILE_COLS
