@@ -711,13 +711,20 @@ static void matrix_vector_task(void *context, int64_t task)
  * cores since Ice Lake, AMD's since Zen 5; not 8); the tile then serves
  * every panel of its task's group, 4 or more, kept in half of L2, and
  * nothing of A is packed. On a Xeon: (512, 1024, 1024) A·B and A·Bᵀ 10-11%
- * faster on two cores, 3-5% on one. */
+ * faster on two cores, 3-5% on one. Each group reads all of A's K block
+ * again, its rows a page apart, beyond the prefetchers' reach: only from
+ * L2, where the block fits beside the group. On a Zen 5 core (1 MiB of L2,
+ * where the Xeon's has 2) the block of (512, 1024, 1024) came from L3 for
+ * every group: on two cores 16-20% slower than the rows path, which packs
+ * it once (A·B; A·Bᵀ within the backward 7%). */
 static int rows_in_ways(const product *p)
 {
     const int64_t group = (p->n_panels + p->n_tasks - 1) / p->n_tasks;
     const int64_t group_bytes = group * p->kc * p->g->tile_cols * (int64_t)sizeof(real);
+    const int64_t A_block_bytes = p->M * p->kc * (int64_t)sizeof(real);
     return p->A.col == 1 && p->pack_all_of_A && l1_ways() >= p->g->tile_rows &&
-           group >= 4 && group_bytes <= l2_bytes() / 2;
+           group >= 4 && group_bytes <= l2_bytes() / 2 &&
+           A_block_bytes + group_bytes <= l2_bytes();
 }
 
 /* Whether the tasks of a product on `threads` threads split C's columns
