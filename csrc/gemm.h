@@ -8,8 +8,9 @@
  *       for each block of rows of C (mc rows, sized so that their A panels
  *       stay in L2; a task of the team, taken dynamically):
  *         at the first block of columns, pack the A panels of the rows; then
- *         for each B panel, for each A panel: one micro-tile of C
- *         (TILE_ROWS x TILE_COLS); after the last K block, finish the
+ *         for each B panel, for each A panel (for each A panel, for each B
+ *         panel, where a B panel and an A panel overflow L1): one micro-tile
+ *         of C (TILE_ROWS x TILE_COLS); after the last K block, finish the
  *         block's part of its rows (the layer's epilogue) while in cache.
  *
  * On several threads, where B has panels enough and A is read in place, the
