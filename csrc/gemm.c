@@ -413,8 +413,8 @@ static int B_panel_in_L1(const kernels *g, int64_t kc)
     return kc * (g->tile_cols + g->tile_rows) * (int64_t)sizeof(real) <= l1_bytes();
 }
 
-/* Whether the tiles of panels [first, end) read A's packed panels: not
- * where the only one is the edge panel, which reads A where it lies (an
+/* Whether the tiles of C's panels from `first` on read A's packed panels:
+ * not where the edge panel is the only one, which reads A where it lies (an
  * output layer's dW, N = 10, is one edge panel: packing its last rows took
  * 4% of (200, 100, 10)'s dW on an AMD EPYC core, Zen 4). */
 static int tiles_read_A_pack(const product *p, int64_t first)
